@@ -3,7 +3,7 @@
 // partition, and a consumer group reads each partition in order.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 
 const keysCount = 200;
 const seqsPerKey = 50;
@@ -106,6 +106,19 @@ async function consumeAll(): Promise<Received[]> {
 }
 
 describe('real Kafka broker', () => {
+  test('fare.taps and fare.blocks exist and are kept forever (retention.ms = -1)', async () => {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: ['fare.taps', 'fare.blocks'].map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['retention.ms'],
+      })),
+    });
+    const retention = described.resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]);
+    expect(retention.sort()).toEqual([['fare.blocks', '-1'], ['fare.taps', '-1']]);
+  });
+
   test('idempotent producer + consumer group: exactly 10,000 keyed messages, in order per key', async () => {
     await produceAll();
 

@@ -30,6 +30,10 @@ function storedTileBytes(width: number): number {
   return rowOffset(width, TILE_HEIGHT) * HASH_BYTES;
 }
 
+// Byte offset of each row in a full tile: the edge-tile buffers use the full layout, and
+// visit() runs for every appended node, so it must not recompute this.
+const fullRowByteOffset = Array.from({ length: TILE_HEIGHT }, (_, row) => rowOffset(TILE_WIDTH, row) * HASH_BYTES);
+
 const widthByStoredBytes = new Map<number, number>();
 for (let width = 1; width <= TILE_WIDTH; width++) widthByStoredBytes.set(storedTileBytes(width), width);
 
@@ -153,7 +157,11 @@ export class TileWriter {
 
   /** A NodeVisitor: pass it to CompactRange appends. */
   readonly visit = (level: number, index: number, hash: Hash): void => {
-    const { tileLevel, tileIndex, row, position } = tileCoordinates({ level, index });
+    const tileLevel = Math.floor(level / TILE_HEIGHT);
+    const row = level - tileLevel * TILE_HEIGHT;
+    const rowWidth = 2 ** (TILE_HEIGHT - row);
+    const tileIndex = Math.floor(index / rowWidth);
+    const position = index - tileIndex * rowWidth;
     let edge = this.#edges[tileLevel];
     if (edge === undefined || edge.tileIndex !== tileIndex) {
       if (edge !== undefined) throw new Error(`tile ${tileLevel}/${edge.tileIndex} left incomplete before tile ${tileIndex}`);
@@ -163,7 +171,7 @@ export class TileWriter {
     if (position !== edge.rowFill[row]) {
       throw new Error(`node (${level}, ${index}) visited out of order: tile row ${row} holds ${edge.rowFill[row]} hashes`);
     }
-    edge.hashes.set(hash, (rowOffset(TILE_WIDTH, row) + position) * HASH_BYTES);
+    edge.hashes.set(hash, fullRowByteOffset[row]! + position * HASH_BYTES);
     edge.rowFill[row] = position + 1;
     edge.dirty = true;
     if (row === TILE_HEIGHT - 1 && position === 1) {
@@ -191,7 +199,7 @@ function loadEdge(tileIndex: number, width: number, stored: Uint8Array): EdgeTil
   for (let row = 0; row < TILE_HEIGHT; row++) {
     const length = rowLength(width, row);
     const from = rowOffset(width, row) * HASH_BYTES;
-    hashes.set(stored.subarray(from, from + length * HASH_BYTES), rowOffset(TILE_WIDTH, row) * HASH_BYTES);
+    hashes.set(stored.subarray(from, from + length * HASH_BYTES), fullRowByteOffset[row]!);
     rowFill.push(length);
   }
   return { tileIndex, hashes, rowFill, dirty: false };
@@ -202,7 +210,7 @@ function serialize(tileLevel: number, edge: EdgeTile): TileWrite {
   const bytes = new Uint8Array(storedTileBytes(width));
   for (let row = 0; row < TILE_HEIGHT; row++) {
     if (edge.rowFill[row] !== rowLength(width, row)) throw new Error(`tile row ${row} holds ${edge.rowFill[row]} hashes, want ${rowLength(width, row)}`);
-    const from = rowOffset(TILE_WIDTH, row) * HASH_BYTES;
+    const from = fullRowByteOffset[row]!;
     bytes.set(edge.hashes.subarray(from, from + rowLength(width, row) * HASH_BYTES), rowOffset(width, row) * HASH_BYTES);
   }
   return { tileLevel, tileIndex: edge.tileIndex, width, bytes };

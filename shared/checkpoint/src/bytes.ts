@@ -1,0 +1,123 @@
+// Byte helpers that run unchanged in Node and in browsers: no Buffer, no node: modules.
+
+import { assert } from './assert.js';
+
+const utf8Encoder = new TextEncoder();
+// fatal: invalid UTF-8 throws instead of becoming U+FFFD. ignoreBOM: a leading U+FEFF is
+// part of the text (Go keeps it too); the default would silently drop it and change the
+// bytes a signature covers.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A lone UTF-16 surrogate: a JS string that has no UTF-8 encoding. */
+const loneSurrogate = /\p{Cs}/u;
+
+export function isWellFormedString(s: string): boolean {
+  return !loneSurrogate.test(s);
+}
+
+/** UTF-8 bytes of a well-formed string (a lone surrogate is a bug in the caller). */
+export function utf8Encode(s: string): Uint8Array {
+  assert(isWellFormedString(s), 'string has a lone surrogate');
+  return utf8Encoder.encode(s);
+}
+
+/** Decodes strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF); null if invalid. */
+export function utf8DecodeStrict(bytes: Uint8Array): string | null {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const alphabetIndex = new Int16Array(128).fill(-1);
+for (let i = 0; i < alphabet.length; i++) alphabetIndex[alphabet.charCodeAt(i)] = i;
+
+/** Standard base64 (RFC 4648 section 4) with padding. */
+export function base64Encode(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 3 <= bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + alphabet[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + '=';
+  }
+  return out;
+}
+
+/**
+ * Decodes canonical standard base64: padded to a multiple of 4, only alphabet characters,
+ * '=' only as final padding, and zero unused bits before the padding. Returns null
+ * otherwise. Stricter than Go's base64.StdEncoding (which accepts non-zero unused bits
+ * and skips \r and \n), so every encoding has exactly one spelling and a changed
+ * character can never decode to the same bytes.
+ */
+export function base64DecodeStrict(s: string): Uint8Array | null {
+  if (s.length % 4 !== 0) return null;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const last = i + 4 === s.length;
+    const c0 = sextet(s, i);
+    const c1 = sextet(s, i + 1);
+    const c2 = last && pad === 2 ? 0 : sextet(s, i + 2);
+    const c3 = last && pad >= 1 ? 0 : sextet(s, i + 3);
+    if (c0 < 0 || c1 < 0 || c2 < 0 || c3 < 0) return null;
+    const n = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
+    out[o++] = n >>> 16;
+    if (o < out.length) out[o++] = (n >>> 8) & 0xff;
+    if (o < out.length) out[o++] = n & 0xff;
+    if (last && pad === 2 && (n & 0xffff) !== 0) return null;
+    if (last && pad === 1 && (n & 0xff) !== 0) return null;
+  }
+  return out;
+}
+
+function sextet(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c < 128 ? alphabetIndex[c]! : -1;
+}
+
+export function hexEncode(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+export function readUint32BE(bytes: Uint8Array, offset: number): number {
+  assert(offset + 4 <= bytes.length, 'readUint32BE out of range');
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+}
+
+export function writeUint32BE(value: number): Uint8Array {
+  assert(Number.isInteger(value) && value >= 0 && value <= 0xffffffff, 'uint32 out of range');
+  return new Uint8Array([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
+}

@@ -1,0 +1,179 @@
+import { assert, type Entry, type EntryType, entryTypes, parseEntry, ValidationError } from '@fareledger/domain';
+import { type DecodeReason, EntryDecodeError } from './errors.js';
+import { entryBytesMax, entryFields, entryHeaderFields, entrySchemaVersion, type FieldKind } from './entry-schema.js';
+import { type EntryValue, readEntryMap } from './msgpack-reader.js';
+import { CanonicalWriter } from './msgpack-writer.js';
+
+/**
+ * The canonical bytes of an entry: the Merkle leaf. The entry must be valid; encoding an
+ * invalid one is a bug in the caller (it builds entries from parsed taps and priced trips),
+ * so it fails an assertion rather than returning an error.
+ */
+export function encodeEntry(entry: Entry): Uint8Array {
+  let valid: Entry;
+  try {
+    valid = parseEntry(entry);
+  } catch (error) {
+    if (error instanceof ValidationError) assert(false, `encodeEntry: invalid entry: ${error.message}`);
+    throw error;
+  }
+  return writeEntry(valid);
+}
+
+// One buffer for every encoding: writeEntry runs to completion without yielding, so no two
+// calls share it at once. A fresh 4 KiB buffer per entry cost 2 µs of a 7 µs encode.
+const writer = new CanonicalWriter(entryBytesMax);
+
+/** Writes an entry that parseEntry has already checked (its fresh copy, so no extra keys). */
+function writeEntry(valid: Entry): Uint8Array {
+  const body = entryBody(valid) as Readonly<Record<string, unknown>>;
+  const fieldCount = Object.keys(body).length;
+  writer.reset();
+  writer.mapHeader(entryHeaderFields.length + fieldCount);
+  writer.str('v');
+  writer.int(entrySchemaVersion);
+  writer.str('type');
+  writer.str(valid.type);
+  let written = 0;
+  for (const [name, kind] of entryFields[valid.type]) {
+    const value = body[name];
+    if (value === undefined) continue;
+    writer.str(name);
+    writeValue(writer, kind, value);
+    written++;
+  }
+  assert(written === fieldCount, `writeEntry: ${valid.type} has a field outside the schema`);
+  return writer.finish();
+}
+
+/**
+ * The entry whose canonical encoding is exactly `bytes`, or an EntryDecodeError naming why
+ * there is none. Checks, in order: size, msgpack canonical form, header, schema, domain
+ * rules, and finally that re-encoding gives the same bytes.
+ */
+export function decodeEntry(bytes: Uint8Array): Entry {
+  if (bytes.length > entryBytesMax) {
+    throw new EntryDecodeError('too-large', `${bytes.length} bytes, at most ${entryBytesMax}`);
+  }
+  const pairs = readEntryMap(bytes);
+  const type = readHeader(pairs);
+  const body = readBody(pairs, type);
+  const entry = toEntry(type, body);
+  if (!equalBytes(writeEntry(entry), bytes)) {
+    throw new EntryDecodeError('not-canonical', 're-encoding gives other bytes');
+  }
+  return entry;
+}
+
+function entryBody(entry: Entry): object {
+  switch (entry.type) {
+    case 'tap':
+      return entry.tap;
+    case 'trip':
+      return entry.trip;
+    case 'adjustment':
+      return entry.adjustment;
+  }
+}
+
+function writeValue(writer: CanonicalWriter, kind: FieldKind, value: unknown): void {
+  switch (kind) {
+    case 'str':
+      assert(typeof value === 'string', 'writeValue: str');
+      return writer.str(value);
+    case 'int':
+      assert(typeof value === 'number', 'writeValue: int');
+      return writer.int(value);
+    case 'str-list':
+      assert(Array.isArray(value), 'writeValue: str-list');
+      writer.arrayHeader(value.length);
+      for (const item of value as unknown[]) {
+        assert(typeof item === 'string', 'writeValue: str-list item');
+        writer.str(item);
+      }
+  }
+}
+
+/** `v` must be 1 and `type` a known entry type; where they stand is checked with the rest. */
+function readHeader(pairs: readonly (readonly [string, EntryValue])[]): EntryType {
+  const version = pairs.find(([key]) => key === 'v');
+  if (version === undefined) throw new EntryDecodeError('missing-field', 'no v', { field: 'v' });
+  if (typeof version[1] !== 'number') throw new EntryDecodeError('wrong-type', 'v must be an integer', { field: 'v' });
+  if (version[1] !== entrySchemaVersion) {
+    throw new EntryDecodeError('unknown-version', `v ${version[1]}, this decoder reads ${entrySchemaVersion}`, { field: 'v' });
+  }
+  const type = pairs.find(([key]) => key === 'type');
+  if (type === undefined) throw new EntryDecodeError('missing-field', 'no type', { field: 'type' });
+  if (typeof type[1] !== 'string') throw new EntryDecodeError('wrong-type', 'type must be a str', { field: 'type' });
+  const name = type[1];
+  if (!(entryTypes as readonly string[]).includes(name)) {
+    throw new EntryDecodeError('unknown-type', `type '${name}'`, { field: 'type' });
+  }
+  return name as EntryType;
+}
+
+/** Per type: each key's place in the map (v and type first) and its msgpack type. */
+const schemaIndex: { readonly [T in EntryType]: ReadonlyMap<string, readonly [index: number, kind: FieldKind]> } = {
+  tap: indexOf('tap'),
+  trip: indexOf('trip'),
+  adjustment: indexOf('adjustment'),
+};
+
+function indexOf(type: EntryType): ReadonlyMap<string, readonly [number, FieldKind]> {
+  const specs = [...entryHeaderFields, ...entryFields[type]];
+  return new Map(specs.map(([name, kind], index) => [name, [index, kind] as const]));
+}
+
+/** Every key known and in schema order, every value of its field's msgpack type. */
+function readBody(pairs: readonly (readonly [string, EntryValue])[], type: EntryType): Record<string, unknown> {
+  const schema = schemaIndex[type];
+  const body: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  let previous = -1;
+  for (const [key, value] of pairs) {
+    const spec = schema.get(key);
+    if (spec === undefined) throw new EntryDecodeError('unknown-field', `'${key}' is not a ${type} field`, { field: key });
+    const [index, kind] = spec;
+    if (index < previous) throw new EntryDecodeError('key-order', `'${key}' is out of order`, { field: key });
+    previous = index;
+    if (!hasKind(value, kind)) throw new EntryDecodeError('wrong-type', `'${key}' must be ${kind}`, { field: key });
+    if (index >= entryHeaderFields.length) body[key] = value;
+  }
+  return body;
+}
+
+function hasKind(value: EntryValue, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'str':
+      return typeof value === 'string';
+    case 'int':
+      return typeof value === 'number';
+    case 'str-list':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string');
+  }
+}
+
+const reasonByCode: { readonly [code in ValidationError['code']]: DecodeReason } = {
+  missing: 'missing-field',
+  'not-allowed': 'unknown-field',
+  type: 'wrong-type',
+  length: 'invalid-value',
+  charset: 'invalid-value',
+  range: 'invalid-value',
+  invariant: 'invalid-value',
+};
+
+function toEntry(type: EntryType, body: Record<string, unknown>): Entry {
+  try {
+    return parseEntry({ type, [type]: body });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const field = error.field.slice(type.length + 1); // 'tap.stationId' → 'stationId'
+    throw new EntryDecodeError(reasonByCode[error.code], error.message, { field, cause: error });
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

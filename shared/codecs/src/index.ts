@@ -1,0 +1,10 @@
+export { decodeEntry, encodeEntry } from './entry-codec.js';
+export {
+  entryBytesMax,
+  entryFields,
+  entryHeaderFields,
+  entrySchemaVersion,
+  type FieldKind,
+  type FieldSpec,
+} from './entry-schema.js';
+export { type DecodeReason, decodeReasons, EntryDecodeError } from './errors.js';

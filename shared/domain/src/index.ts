@@ -1,0 +1,35 @@
+export { type Adjustment, type AdjustmentKind, adjustmentKinds, parseAdjustment } from './adjustment.js';
+export { AssertionError, assert } from './assert.js';
+export {
+  type AdjustmentEntry,
+  adjustmentEntry,
+  type Entry,
+  entryAccount,
+  type EntryType,
+  entryTypes,
+  parseEntry,
+  type TapEntry,
+  tapEntry,
+  type TripEntry,
+  tripEntry,
+} from './entry.js';
+export { type ValidationCode, ValidationError } from './errors.js';
+export * as examples from './examples.js';
+export * from './limits.js';
+export { formatFen, isFen, sumFen } from './money.js';
+export { isMode, isTapKind, type Mode, modes, type TapKind, tapKindAllowed, tapKinds } from './mode.js';
+export { type BusTap, type MetroTap, parseTap, type Tap, type TaxiTap, tapKey } from './tap.js';
+export {
+  type BusTrip,
+  checkTapKey,
+  type MetroCompleteTrip,
+  type MetroIncompleteTrip,
+  type MetroTrip,
+  parseTrip,
+  type TaxiTrip,
+  type Trip,
+  tripIdFor,
+  tripReasonCodes,
+  type TripStatus,
+  tripStatuses,
+} from './trip.js';

@@ -1,0 +1,123 @@
+import { ValidationError } from './errors.js';
+import { RecordReader } from './fields.js';
+import {
+  accountLengthMax,
+  distanceMMax,
+  durationSMax,
+  utcOffsetMinMax,
+  utcOffsetMinMin,
+} from './limits.js';
+import { modes, tapKindAllowed, tapKinds } from './mode.js';
+
+/** Fields every tap carries, whatever its mode. */
+interface TapCommon {
+  /** Unique per device; `deviceId/tapId` (see tapKey) is unique in the ledger. */
+  readonly tapId: string;
+  readonly deviceId: string;
+  readonly operatorId: string;
+  /** Opaque wallet account token. */
+  readonly account: string;
+  /** When the tap happened, by the device's clock: ms since the Unix epoch, UTC. */
+  readonly eventTimeMs: number;
+  /** The device's UTC offset in minutes (480 = UTC+8), to print local time on invoices. */
+  readonly utcOffsetMin: number;
+  /** When ingest accepted the tap: ms since the Unix epoch, UTC. */
+  readonly receivedAtMs: number;
+}
+
+export interface MetroTap extends TapCommon {
+  readonly mode: 'metro';
+  readonly kind: 'in' | 'out';
+  readonly stationId: string;
+}
+
+export interface BusTap extends TapCommon {
+  readonly mode: 'bus';
+  readonly kind: 'single';
+  readonly routeId: string;
+  readonly vehicleId: string;
+}
+
+export interface TaxiTap extends TapCommon {
+  readonly mode: 'taxi';
+  readonly kind: 'metered';
+  readonly vehicleId: string;
+  /** Metered distance, metres. */
+  readonly distanceM: number;
+  /** Ride duration, seconds. */
+  readonly durationS: number;
+  /** Time spent waiting (billed by time), seconds; at most durationS. */
+  readonly waitingS: number;
+}
+
+/** A tap as accepted by ingest. Only the place and meter fields of its own mode exist. */
+export type Tap = MetroTap | BusTap | TaxiTap;
+
+/** The tap's ledger-wide key: `deviceId/tapId`. Identifiers never contain `/`. */
+export function tapKey(tap: Pick<Tap, 'deviceId' | 'tapId'>): string {
+  return `${tap.deviceId}/${tap.tapId}`;
+}
+
+/**
+ * Checks an untrusted value and returns a fresh, valid Tap holding exactly its fields, in
+ * the ledger's field order. Throws ValidationError naming the first bad field.
+ */
+export function parseTap(input: unknown, path = ''): Tap {
+  const r = new RecordReader(input, path);
+  const tapId = r.id('tapId');
+  const deviceId = r.id('deviceId');
+  const operatorId = r.id('operatorId');
+  const account = r.account('account', accountLengthMax);
+  const mode = r.oneOf('mode', modes);
+  const kind = r.oneOf('kind', tapKinds);
+  if (!tapKindAllowed(mode, kind)) {
+    throw new ValidationError(fieldOf(path, 'kind'), 'invariant', `a ${mode} tap cannot be '${kind}'`);
+  }
+  // Object literals, not spreads: on Node 20 a spread followed by more properties measured
+  // 0.8 µs each, more than all the checks of a tap together.
+  let tap: Tap;
+  switch (mode) {
+    case 'metro':
+      tap = {
+        tapId, deviceId, operatorId, account, mode, kind: kind as MetroTap['kind'],
+        stationId: r.id('stationId'),
+        eventTimeMs: r.timeMs('eventTimeMs'),
+        utcOffsetMin: r.int('utcOffsetMin', utcOffsetBounds),
+        receivedAtMs: r.timeMs('receivedAtMs'),
+      };
+      break;
+    case 'bus':
+      tap = {
+        tapId, deviceId, operatorId, account, mode, kind: 'single',
+        routeId: r.id('routeId'),
+        vehicleId: r.id('vehicleId'),
+        eventTimeMs: r.timeMs('eventTimeMs'),
+        utcOffsetMin: r.int('utcOffsetMin', utcOffsetBounds),
+        receivedAtMs: r.timeMs('receivedAtMs'),
+      };
+      break;
+    case 'taxi':
+      tap = {
+        tapId, deviceId, operatorId, account, mode, kind: 'metered',
+        vehicleId: r.id('vehicleId'),
+        eventTimeMs: r.timeMs('eventTimeMs'),
+        utcOffsetMin: r.int('utcOffsetMin', utcOffsetBounds),
+        distanceM: r.int('distanceM', { min: 0, max: distanceMMax }),
+        durationS: r.int('durationS', { min: 0, max: durationSMax }),
+        waitingS: r.int('waitingS', { min: 0, max: durationSMax }),
+        receivedAtMs: r.timeMs('receivedAtMs'),
+      };
+      if (tap.waitingS > tap.durationS) {
+        throw new ValidationError(fieldOf(path, 'waitingS'), 'invariant', 'must not exceed durationS');
+      }
+      break;
+  }
+  r.finish();
+  return tap;
+}
+
+const utcOffsetBounds = { min: utcOffsetMinMin, max: utcOffsetMinMax };
+
+export function fieldOf(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}

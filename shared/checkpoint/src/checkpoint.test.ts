@@ -16,6 +16,7 @@ import { CheckpointError, InvalidSignatureError, MalformedCheckpointError, Unexp
 import { formatKeyHash, parseSignerKey, parseVerifierKey, signerKeyFromSeed, verifierKeyOf } from './keys.js';
 import { ed25519Node } from './node-ed25519.js';
 import { parseNote, signNote } from './note.js';
+import { checkpointView, errorOf } from '../test/helpers.js';
 
 interface Vectors {
   testSignerKeys: string[];
@@ -44,36 +45,8 @@ interface Vectors {
 }
 const vectors = JSON.parse(readFileSync(new URL('../testdata/checkpoint-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
-/** A checkpoint as JSON-friendly values, to compare with the vectors. */
-function plain(c: Checkpoint): Vectors['valid'][number]['want'] {
-  const f = c.fareledger;
-  return {
-    origin: c.origin,
-    treeSize: c.treeSize,
-    rootHash: base64Encode(c.rootHash),
-    fareledger:
-      f === null
-        ? null
-        : {
-            blockHeight: f.blockHeight,
-            prevCheckpointHash: base64Encode(f.prevCheckpointHash),
-            kafkaOffsetFirst: f.kafkaOffsetFirst,
-            kafkaOffsetNext: f.kafkaOffsetNext,
-            fareTableVersion: f.fareTableVersion,
-            sealed: new Date(f.sealedAtMs).toISOString(),
-          },
-    otherExtensions: [...c.otherExtensions],
-  };
-}
+const plain = (c: Checkpoint): Vectors['valid'][number]['want'] => checkpointView(c);
 
 const fromBase64 = (s: string): Uint8Array => base64DecodeStrict(s)!;
 

@@ -6,6 +6,7 @@ import { AmbiguousVerifierError, CheckpointError, InvalidSignatureError, Invalid
 import { formatKeyHash, parseSignerKey, parseVerifierKey, SignerKey, signerKeyFromSeed, verifierKeyOf, type VerifierKey } from './keys.js';
 import { ed25519Node } from './node-ed25519.js';
 import { noteBytesMax, noteSignaturesMax, openNote, parseNote, signNote, type Note, type NoteSignature } from './note.js';
+import { errorOf } from '../test/helpers.js';
 
 interface WantSignature {
   name: string;
@@ -34,14 +35,6 @@ const enoch = parseVerifierKey('EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3H
 
 const implementations: readonly Ed25519[] = [ed25519Noble, ed25519Node];
 
-function errorOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 function plain(signatures: readonly NoteSignature[]): WantSignature[] {
   return signatures.map((s) => ({ name: s.name, keyHash: formatKeyHash(s.keyHash), base64: s.base64 }));

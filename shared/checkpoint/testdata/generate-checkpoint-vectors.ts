@@ -18,6 +18,7 @@ import {
   type SignerKey,
 } from '../src/index.js';
 import { base64Encode, utf8Encode } from '../src/bytes.js';
+import { checkpointView } from '../test/helpers.js';
 
 const logName = 'fareledger.example';
 const origin0 = checkpointOrigin(logName, 0);
@@ -78,30 +79,13 @@ const valid = [
 ];
 
 function vector(description: string, fields: CheckpointFields, signedNote: string, verifiers: SignerKey[]): unknown {
-  const f = fields.fareledger;
   return {
     description,
     signedNote,
     origin: fields.origin,
     verifierKeys: verifiers.map((k) => formatVerifierKey(verifierKeyOf(k))),
     checkpointHash: base64Encode(checkpointHash(signedNote)),
-    want: {
-      origin: fields.origin,
-      treeSize: fields.treeSize,
-      rootHash: base64Encode(fields.rootHash),
-      fareledger:
-        f === null
-          ? null
-          : {
-              blockHeight: f.blockHeight,
-              prevCheckpointHash: base64Encode(f.prevCheckpointHash),
-              kafkaOffsetFirst: f.kafkaOffsetFirst,
-              kafkaOffsetNext: f.kafkaOffsetNext,
-              fareTableVersion: f.fareTableVersion,
-              sealed: new Date(f.sealedAtMs).toISOString(),
-            },
-      otherExtensions: fields.otherExtensions ?? [],
-    },
+    want: checkpointView(fields),
   };
 }
 

@@ -42,6 +42,17 @@ const MUTATED_SIZE_MAX = 64; // every pair up to here, then every 7th pair up to
 const EVERY_BYTE_SIZE_MAX = 24; // every byte of every proof hash up to here, one byte above
 const mutated = (a: number, b: number) => b <= MUTATED_SIZE_MAX || (a + b) % 7 === 0;
 
+/** Resets the probe tally for a test; VerificationErrors by the 100,000 skip their stacks. */
+function beginProbing(): void {
+  accepted = [];
+  probes = 0;
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  onTestFinished(() => {
+    Error.stackTraceLimit = stackTraceLimit;
+  });
+}
+
 function rejects(check: () => void, what: string): void {
   probes++;
   try {
@@ -96,13 +107,7 @@ describe(`against the naive RFC 6962 definitions, all trees of 0..${N} leaves`, 
   });
 
   it('rejects inclusion proofs with a wrong index, a wrong size with its own root, a wrong root, a changed byte (pairs to 64, every 7th to 256)', () => {
-    accepted = [];
-    probes = 0;
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0; // VerificationErrors by the 100,000: skip capturing stacks
-    onTestFinished(() => {
-      Error.stackTraceLimit = stackTraceLimit;
-    });
+    beginProbing();
     for (let size = 1; size <= N; size++) {
       for (let index = 0; index < size; index++) {
         if (!mutated(index, size)) continue;
@@ -134,13 +139,7 @@ describe(`against the naive RFC 6962 definitions, all trees of 0..${N} leaves`, 
   });
 
   it('rejects consistency proofs with a wrong size with its own root, a wrong root, a changed byte (pairs to 64, every 7th to 256)', () => {
-    accepted = [];
-    probes = 0;
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0; // VerificationErrors by the 100,000: skip capturing stacks
-    onTestFinished(() => {
-      Error.stackTraceLimit = stackTraceLimit;
-    });
+    beginProbing();
     for (let size2 = 2; size2 <= N; size2++) {
       for (let size1 = 1; size1 < size2; size1++) {
         if (!mutated(size1, size2)) continue;

@@ -18,6 +18,32 @@ function assertHashLengths(hashes: readonly Uint8Array[], what: string): void {
 }
 
 /**
+ * The (fn, sn) pair of RFC 9162's verification loops: the proven node's and the last
+ * node's positions, shifted right together as the path climbs the tree.
+ */
+class PathCursor {
+  constructor(
+    public fn: number,
+    public sn: number,
+  ) {}
+
+  /** Whether the proof hash at this step is the left sibling (hashed in first). */
+  get siblingIsLeft(): boolean {
+    return isOdd(this.fn) || this.fn === this.sn;
+  }
+
+  shift(): void {
+    this.fn = Math.floor(this.fn / 2);
+    this.sn = Math.floor(this.sn / 2);
+  }
+
+  /** Climbs past levels where the node is a right-edge left child with no sibling. */
+  shiftUntilOddOrZero(): void {
+    while (!isOdd(this.fn) && this.fn !== 0) this.shift();
+  }
+}
+
+/**
  * The root an inclusion proof leads to, by RFC 9162 §2.1.3.2. Throws VerificationError
  * when the proof cannot be a proof for (index, size) at all (wrong length, index out of
  * range); the caller compares the returned root.
@@ -34,24 +60,19 @@ export function rootFromInclusionProof(
   if (index >= size) throw new VerificationError('index-out-of-range', `leaf index ${index} is not in a tree of size ${size}`);
   assertHashLengths([leafHash], 'leaf hash');
   assertHashLengths(proof, 'inclusion proof');
-  let fn = index;
-  let sn = size - 1;
+  const at = new PathCursor(index, size - 1);
   let root = leafHash;
   for (const sibling of proof) {
-    if (sn === 0) throw new VerificationError('proof-length', `inclusion proof is longer than a tree of size ${size} needs`);
-    if (isOdd(fn) || fn === sn) {
+    if (at.sn === 0) throw new VerificationError('proof-length', `inclusion proof is longer than a tree of size ${size} needs`);
+    if (at.siblingIsLeft) {
       root = hasher.hashChildren(sibling, root);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
+      at.shiftUntilOddOrZero();
     } else {
       root = hasher.hashChildren(root, sibling);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    at.shift();
   }
-  if (sn !== 0) throw new VerificationError('proof-length', `inclusion proof is shorter than a tree of size ${size} needs`);
+  if (at.sn !== 0) throw new VerificationError('proof-length', `inclusion proof is shorter than a tree of size ${size} needs`);
   return root;
 }
 
@@ -101,31 +122,23 @@ export function verifyConsistency(
   if (proof.length === 0) throw new VerificationError('proof-length', `empty consistency proof from size ${size1} to ${size2}`);
 
   const path = isPowerOfTwo(size1) ? [root1, ...proof] : proof;
-  let fn = size1 - 1;
-  let sn = size2 - 1;
-  while (isOdd(fn)) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
+  const at = new PathCursor(size1 - 1, size2 - 1);
+  while (isOdd(at.fn)) at.shift();
   let fr = path[0] as Hash;
   let sr = fr;
   for (let i = 1; i < path.length; i++) {
     const c = path[i] as Hash;
-    if (sn === 0) throw new VerificationError('proof-length', `consistency proof from ${size1} to ${size2} is too long`);
-    if (isOdd(fn) || fn === sn) {
+    if (at.sn === 0) throw new VerificationError('proof-length', `consistency proof from ${size1} to ${size2} is too long`);
+    if (at.siblingIsLeft) {
       fr = hasher.hashChildren(c, fr);
       sr = hasher.hashChildren(c, sr);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
+      at.shiftUntilOddOrZero();
     } else {
       sr = hasher.hashChildren(sr, c);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    at.shift();
   }
-  if (sn !== 0) throw new VerificationError('proof-length', `consistency proof from ${size1} to ${size2} is too short`);
+  if (at.sn !== 0) throw new VerificationError('proof-length', `consistency proof from ${size1} to ${size2} is too short`);
   if (!equalHashes(fr, root1)) throw new VerificationError('root-mismatch', `consistency proof does not lead to the root of tree size ${size1}`);
   if (!equalHashes(sr, root2)) throw new VerificationError('root-mismatch', `consistency proof does not lead to the root of tree size ${size2}`);
 }

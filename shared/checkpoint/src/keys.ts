@@ -8,7 +8,8 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { aBytes, assert } from './assert.js';
-import { base64DecodeStrict, base64Encode, concatBytes, isWellFormedString, readUint32BE, utf8Encode } from './bytes.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import { base64DecodeStrict, base64Encode, isWellFormedString, readUint32BE, utf8Encode } from './bytes.js';
 import { ed25519Noble, ed25519PublicKeyBytes, ed25519SeedBytes, type Ed25519 } from './ed25519.js';
 import { MalformedKeyError } from './errors.js';
 

@@ -11,7 +11,7 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { aBytes } from './assert.js';
 import { ed25519PublicKeyBytes, ed25519SeedBytes, ed25519SignatureBytes, type Ed25519 } from './ed25519.js';
-import { hexEncode } from './bytes.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 // DER prefixes that turn raw RFC 8032 keys into PKCS #8 and SPKI (RFC 8410).
 const pkcs8Prefix = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
@@ -23,7 +23,7 @@ const privateKeys = new Map<string, KeyObject>();
 const publicKeys = new Map<string, KeyObject>();
 
 function cached(cache: Map<string, KeyObject>, raw: Uint8Array, build: () => KeyObject): KeyObject {
-  const id = hexEncode(raw);
+  const id = bytesToHex(raw);
   let key = cache.get(id);
   if (key === undefined) {
     // Past the limit, start over: simpler than LRU, and only reached with many keys.

@@ -8,7 +8,9 @@
 // the text's UTF-8 bytes including its final newline, not the blank line.
 
 import { assert } from './assert.js';
-import { base64DecodeStrict, base64Encode, bytesEqual, concatBytes, isWellFormedString, readUint32BE, utf8DecodeStrict, utf8Encode, writeUint32BE } from './bytes.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import { base64DecodeStrict, base64Encode, isWellFormedString, readUint32BE, utf8DecodeStrict, utf8Encode, writeUint32BE } from './bytes.js';
 import { ed25519Noble } from './ed25519.js';
 import { AmbiguousVerifierError, InvalidSignatureError, InvalidSignerError, MalformedNoteError, UnverifiedNoteError } from './errors.js';
 import { formatKeyHash, isValidKeyName, type Ed25519Options, type SignerKey, type VerifierKey } from './keys.js';
@@ -190,7 +192,7 @@ function verifierIndex(verifiers: readonly VerifierKey[]): Map<string, VerifierK
     const id = nameHashId(v.name, v.keyHash);
     const list = index.get(id);
     if (list === undefined) index.set(id, [v]);
-    else if (!list.some((other) => bytesEqual(other.publicKey, v.publicKey))) list.push(v);
+    else if (!list.some((other) => equalBytes(other.publicKey, v.publicKey))) list.push(v);
   }
   return index;
 }

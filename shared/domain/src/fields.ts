@@ -124,13 +124,7 @@ export class RecordReader {
   }
 
   private string(key: string, lengthMax: number): string {
-    const value = this.required(key);
-    const field = this.field(key);
-    if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
-    if (value.length < 1 || value.length > lengthMax) {
-      throw new ValidationError(field, 'length', `must be 1..${lengthMax} characters`);
-    }
-    return value;
+    return checkString(this.field(key), this.required(key), lengthMax);
   }
 
   private required(key: string): unknown {
@@ -149,15 +143,20 @@ export class RecordReader {
   }
 }
 
-export function checkId(field: string, value: unknown, lengthMax = idLengthMax): string {
+function checkString(field: string, value: unknown, lengthMax: number): string {
   if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
   if (value.length < 1 || value.length > lengthMax) {
     throw new ValidationError(field, 'length', `must be 1..${lengthMax} characters`);
   }
-  if (!idPattern.test(value)) {
+  return value;
+}
+
+export function checkId(field: string, value: unknown, lengthMax = idLengthMax): string {
+  const text = checkString(field, value, lengthMax);
+  if (!idPattern.test(text)) {
     throw new ValidationError(field, 'charset', 'may hold only A-Z a-z 0-9 . _ : -');
   }
-  return value;
+  return text;
 }
 
 export function checkInt(field: string, value: unknown, bounds: Bounds): number {

@@ -103,10 +103,11 @@ class Reader {
     this.need(size, at);
     const o = this.offset;
     const unsigned = head <= 0xcf;
-    let value: bigint;
-    if (size === 1) value = BigInt(unsigned ? this.view.getUint8(o) : this.view.getInt8(o));
-    else if (size === 2) value = BigInt(unsigned ? this.view.getUint16(o) : this.view.getInt16(o));
-    else if (size === 4) value = BigInt(unsigned ? this.view.getUint32(o) : this.view.getInt32(o));
+    // Only 8-byte payloads need bigint to be read exactly; the rest stay numbers.
+    let value: number | bigint;
+    if (size === 1) value = unsigned ? this.view.getUint8(o) : this.view.getInt8(o);
+    else if (size === 2) value = unsigned ? this.view.getUint16(o) : this.view.getInt16(o);
+    else if (size === 4) value = unsigned ? this.view.getUint32(o) : this.view.getInt32(o);
     else value = unsigned ? this.view.getBigUint64(o) : this.view.getBigInt64(o);
     this.offset += size;
     const canonical = intHead(value);
@@ -114,7 +115,7 @@ class Reader {
       const should = canonical === fixint ? 'fixint' : `0x${hex(canonical)}`;
       throw new EntryDecodeError('non-canonical-int', `${value} as 0x${hex(head)}, must be ${should}`, { offset: at });
     }
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    if (value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER) {
       throw new EntryDecodeError('int-out-of-range', `${value} is beyond 2^53 - 1`, { offset: at });
     }
     return Number(value);

@@ -43,6 +43,7 @@ const fareTableVersion = examples.metroTrip.fareTableVersion;
 interface SealedBlock {
   readonly signedCheckpoint: string;
   readonly treeSize: number;
+  readonly rootHash: Uint8Array;
 }
 
 /** The chain's log: entries appended, tiles stored, blocks sealed as signed checkpoints. */
@@ -62,11 +63,13 @@ class Chain {
     this.store.writeTiles(this.#writer.flush());
     this.leaves.push(...leaves);
     const previous = this.#blocks.at(-1);
+    const treeSize = this.range.size;
+    const rootHash = this.range.root();
     const signedCheckpoint = signCheckpoint(
       {
         origin,
-        treeSize: this.range.size,
-        rootHash: this.range.root(),
+        treeSize,
+        rootHash,
         fareledger: {
           blockHeight: this.#blocks.length,
           prevCheckpointHash: previous === undefined ? Buffer.from(genesisPrevBase64, 'base64') : checkpointHash(previous.signedCheckpoint),
@@ -79,7 +82,7 @@ class Chain {
       [this.signer],
       { ed25519: ed25519Node },
     );
-    const block = { signedCheckpoint, treeSize: this.range.size };
+    const block = { signedCheckpoint, treeSize, rootHash };
     this.#blocks.push(block);
     return block;
   }
@@ -100,16 +103,24 @@ function proofBundle(chainLog: Chain, logIndex: number, block: SealedBlock): Pro
     leaf: Buffer.from(chainLog.leaves[logIndex]!).toString('base64'),
     logIndex,
     treeSize: block.treeSize,
-    rootHash: Buffer.from(chainLog.range.root()).toString('hex'),
+    rootHash: Buffer.from(block.rootHash).toString('hex'),
     hashes: inclusionProof(chainLog.reader, hasher, logIndex, block.treeSize).map((h) => Buffer.from(h).toString('hex')),
     checkpoint: block.signedCheckpoint,
   };
 }
 
+/** A signed checkpoint of this chain, opened with nothing but the verifier key string. */
+function openWithKey(signedCheckpoint: string, verifierKey: string) {
+  return openCheckpoint(signedCheckpoint, { verifiers: [parseVerifierKey(verifierKey)], origin, ed25519: ed25519Node }).checkpoint;
+}
+
 /** The offline verifier: trusts only the verifier key string. Throws on any failure. */
 function verifyBundle(bundle: ProofBundle, verifierKey: string): Entry {
-  const { checkpoint } = openCheckpoint(bundle.checkpoint, { verifiers: [parseVerifierKey(verifierKey)], origin, ed25519: ed25519Node });
+  const checkpoint = openWithKey(bundle.checkpoint, verifierKey);
   if (checkpoint.treeSize !== bundle.treeSize) throw new VerificationError('size-order', 'bundle and checkpoint disagree on the tree size');
+  if (Buffer.from(checkpoint.rootHash).toString('hex') !== bundle.rootHash) {
+    throw new VerificationError('root-mismatch', 'bundle and checkpoint disagree on the root hash');
+  }
   const leaf = Buffer.from(bundle.leaf, 'base64');
   const proof = bundle.hashes.map((h) => Buffer.from(h, 'hex'));
   verifyInclusion(hasher, bundle.logIndex, checkpoint.treeSize, hasher.hashLeaf(leaf), proof, checkpoint.rootHash);
@@ -176,8 +187,8 @@ function main(argv: readonly string[]): number {
       return `leaf ${tripIndex} of ${bundle.treeSize} is trip ${entry.trip.tripId}, ${fromStationId} -> ${toStationId}, charged ${formatFen(chargedFen)} yuan`;
     }),
     check('block 0 -> block 1 consistency', () => {
-      const old = openCheckpoint(block0.signedCheckpoint, { verifiers: [parseVerifierKey(verifierKey)], origin }).checkpoint;
-      const now = openCheckpoint(block1.signedCheckpoint, { verifiers: [parseVerifierKey(verifierKey)], origin }).checkpoint;
+      const old = openWithKey(block0.signedCheckpoint, verifierKey);
+      const now = openWithKey(block1.signedCheckpoint, verifierKey);
       const proof = consistencyProof(chainLog.reader, hasher, old.treeSize, now.treeSize);
       verifyConsistency(hasher, old.treeSize, now.treeSize, proof, old.rootHash, now.rootHash);
       return `tree ${old.treeSize} is a prefix of tree ${now.treeSize} (${proof.length} proof hashes)`;

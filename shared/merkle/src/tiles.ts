@@ -157,11 +157,7 @@ export class TileWriter {
 
   /** A NodeVisitor: pass it to CompactRange appends. */
   readonly visit = (level: number, index: number, hash: Hash): void => {
-    const tileLevel = Math.floor(level / TILE_HEIGHT);
-    const row = level - tileLevel * TILE_HEIGHT;
-    const rowWidth = 2 ** (TILE_HEIGHT - row);
-    const tileIndex = Math.floor(index / rowWidth);
-    const position = index - tileIndex * rowWidth;
+    const { tileLevel, tileIndex, row, position } = tileCoordinates({ level, index });
     let edge = this.#edges[tileLevel];
     if (edge === undefined || edge.tileIndex !== tileIndex) {
       if (edge !== undefined) throw new Error(`tile ${tileLevel}/${edge.tileIndex} left incomplete before tile ${tileIndex}`);

@@ -139,7 +139,7 @@ export class RecordReader {
   }
 
   private field(key: string): string {
-    return this.path === '' ? key : `${this.path}.${key}`;
+    return fieldOf(this.path, key);
   }
 }
 
@@ -149,6 +149,11 @@ function checkString(field: string, value: unknown, lengthMax: number): string {
     throw new ValidationError(field, 'length', `must be 1..${lengthMax} characters`);
   }
   return value;
+}
+
+/** The dotted path of a field inside a record at `path` ('' for the top level). */
+export function fieldOf(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
 }
 
 export function checkId(field: string, value: unknown, lengthMax = idLengthMax): string {

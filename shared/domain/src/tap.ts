@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { RecordReader } from './fields.js';
+import { fieldOf, RecordReader } from './fields.js';
 import {
   accountLengthMax,
   distanceMMax,
@@ -117,7 +117,3 @@ export function parseTap(input: unknown, path = ''): Tap {
 }
 
 const utcOffsetBounds = { min: utcOffsetMinMin, max: utcOffsetMinMax };
-
-export function fieldOf(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}

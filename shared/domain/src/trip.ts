@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { checkId, RecordReader } from './fields.js';
+import { checkId, fieldOf, RecordReader } from './fields.js';
 import {
   accountLengthMax,
   distanceMMax,
@@ -8,7 +8,7 @@ import {
   tripDurationMsMax,
 } from './limits.js';
 import { modes } from './mode.js';
-import { fieldOf, tapKey, type Tap } from './tap.js';
+import { tapKey, type Tap } from './tap.js';
 
 export const tripStatuses = ['complete', 'incomplete'] as const;
 export type TripStatus = (typeof tripStatuses)[number];

@@ -9,14 +9,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['shared/*/src/**/*.test.ts', 'shared/*.test.ts', 'services/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['infra/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+          include: ['infra/test/**/*.test.ts', 'shared/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['infra/kafka/global-setup.ts'],
           testTimeout: 120_000,

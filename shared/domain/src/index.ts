@@ -1,5 +1,6 @@
 export { type Adjustment, type AdjustmentKind, adjustmentKinds, parseAdjustment } from './adjustment.js';
-export { AssertionError, assert } from './assert.js';
+export { AssertionError, aBytes, aSafeUint, assert } from './assert.js';
+export { cardNumberDigitsMax, cardNumberDigitsMin, looksLikeCardNumber } from './card-number.js';
 export {
   type AdjustmentEntry,
   adjustmentEntry,
@@ -14,6 +15,15 @@ export {
   tripEntry,
 } from './entry.js';
 export { type ValidationCode, ValidationError } from './errors.js';
+export {
+  type EventTimeProblem,
+  type EventTimeReason,
+  eventTimeSkewIssue,
+  formatEventTime,
+  type ParsedEventTime,
+  parseEventTime,
+  type SkewLimits,
+} from './event-time.js';
 export * as examples from './examples.js';
 export * from './limits.js';
 export { formatFen, isFen, sumFen } from './money.js';

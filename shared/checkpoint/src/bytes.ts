@@ -1,6 +1,6 @@
 // Byte helpers that run unchanged in Node and in browsers: no Buffer, no node: modules.
 
-import { assert } from './assert.js';
+import { assert } from '@fareledger/domain';
 
 const utf8Encoder = new TextEncoder();
 // fatal: invalid UTF-8 throws instead of becoming U+FFFD. ignoreBOM: a leading U+FEFF is

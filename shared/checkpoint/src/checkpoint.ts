@@ -14,7 +14,7 @@
 // or no line starts with "fareledger/".
 
 import { sha256 } from '@noble/hashes/sha2.js';
-import { aBytes, aSafeUint, assert } from './assert.js';
+import { aBytes, aSafeUint, assert } from '@fareledger/domain';
 import { base64DecodeStrict, base64Encode, isWellFormedString, utf8Encode } from './bytes.js';
 import { MalformedCheckpointError, UnexpectedOriginError } from './errors.js';
 import { isValidKeyName, type Ed25519Options, type SignerKey, type VerifierKey } from './keys.js';

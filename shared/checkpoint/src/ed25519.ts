@@ -4,7 +4,7 @@
 // package runs unchanged in a browser verifier page.
 
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { aBytes } from './assert.js';
+import { aBytes } from '@fareledger/domain';
 
 export const ed25519SeedBytes = 32;
 export const ed25519PublicKeyBytes = 32;

@@ -7,7 +7,7 @@
 //   SHA-256(name || 0x0A || 0x01 || public key)[:4], big-endian.
 
 import { sha256 } from '@noble/hashes/sha2.js';
-import { aBytes, assert } from './assert.js';
+import { aBytes, assert } from '@fareledger/domain';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64DecodeStrict, base64Encode, isWellFormedString, readUint32BE, utf8Encode } from './bytes.js';
 import { ed25519Noble, ed25519PublicKeyBytes, ed25519SeedBytes, type Ed25519 } from './ed25519.js';

@@ -9,7 +9,7 @@
 // and a handful of verifier keys.
 
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { aBytes } from './assert.js';
+import { aBytes } from '@fareledger/domain';
 import { ed25519PublicKeyBytes, ed25519SeedBytes, ed25519SignatureBytes, type Ed25519 } from './ed25519.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 

@@ -1,3 +1,4 @@
+import { AssertionError } from '@fareledger/domain';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { utf8Encode } from './bytes.js';
@@ -218,7 +219,7 @@ describe('signNote (Go TestSign and more)', () => {
   });
 
   test('no signers is a programmer error', () => {
-    expect(() => signNote(text, [])).toThrow('assertion failed');
+    expect(() => signNote(text, [])).toThrow(AssertionError);
   });
 
   test('texts with empty lines, DEL and C1 controls sign and open unchanged', () => {

@@ -7,7 +7,7 @@
 // The note must be UTF-8 with no control characters other than "\n". The signature covers
 // the text's UTF-8 bytes including its final newline, not the blank line.
 
-import { assert } from './assert.js';
+import { assert } from '@fareledger/domain';
 import { equalBytes } from '@noble/curves/utils.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64DecodeStrict, base64Encode, isWellFormedString, readUint32BE, utf8DecodeStrict, utf8Encode, writeUint32BE } from './bytes.js';

@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ReplayGuard } from '@fareledger/device-auth';
+import { createMetrics, healthRoutes, type Logger, listen } from '@fareledger/runtime';
+import { openTapLog, type TapLog, type TapLogConfig } from '@fareledger/tap-log';
+import { createIngestApp } from './app.js';
+import { type IngestConfig, requestRecordBytesMax } from './config.js';
+import { DeviceRegistry } from './device-registry.js';
+import { createIngestMetrics } from './ingest-metrics.js';
+
+/** A running ingest service. */
+export interface IngestHandle {
+  /** `http://host:port`, with the real port. */
+  readonly url: string;
+  /**
+   * The shutdown contract: readiness turns false; the server stops accepting and lets
+   * in-flight requests finish (each waits for its taps to be durable or to fail); the tap
+   * log drains and closes; the registry closes.
+   */
+  stop(): Promise<void>;
+}
+
+export interface StartIngestOptions {
+  readonly logger: Logger;
+  /** Aborted when shutdown begins (runService's signal): readiness turns false at once. */
+  readonly signal?: AbortSignal;
+  readonly nowMs?: () => number;
+}
+
+export async function startIngest(config: IngestConfig, options: StartIngestOptions): Promise<IngestHandle> {
+  const { logger } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const metrics = createMetrics({ service: 'ingest' });
+  let tapLog: TapLog | undefined;
+  const ingestMetrics = createIngestMetrics(metrics, () => tapLog);
+  mkdirSync(path.dirname(config.devicesPath), { recursive: true, mode: 0o700 });
+  const registry = DeviceRegistry.open({ path: config.devicesPath, refreshMs: config.devicesRefreshMs });
+  try {
+    tapLog = await openTapLog(tapLogConfig(config, ingestMetrics, logger));
+  } catch (error) {
+    registry.close();
+    throw error;
+  }
+  const log = tapLog;
+  const health = healthRoutes({
+    ready: async () => {
+      const probe = await log.probe();
+      return { checks: { tapLog: probe.ok ? { ok: true } : { ok: false, detail: probe.reason } } };
+    },
+    ...(options.signal === undefined ? {} : { stoppingSignal: options.signal }),
+  });
+  const replayGuard = new ReplayGuard({ skewMsMax: config.signatureSkewMsMax, entriesMax: config.replayEntriesMax });
+  const app = createIngestApp({ config, door: { registry, replayGuard, nowMs }, tapLog: log, metrics, ingestMetrics, health, logger });
+  const server = await listen(app, {
+    host: config.host,
+    port: config.port,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    closeMsMax: config.appendTimeoutMs + 1000,
+  });
+  logger.info({ url: server.url, tapLog: log.kind, partitions: log.partitions, docs: `${server.url}/docs` }, 'ingest listening');
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    stop: () =>
+      (stopped ??= (async () => {
+        health.markStopping();
+        await server.close();
+        await log.close();
+        registry.close();
+        logger.info('ingest stopped');
+      })()),
+  };
+}
+
+/** The tap log's own default (512 KiB) unless one request may need more. */
+const groupBytesMaxDefault = 512 * 1024;
+
+function tapLogConfig(config: IngestConfig, metrics: ReturnType<typeof createIngestMetrics>, logger: Logger): TapLogConfig {
+  const group = {
+    lingerMs: config.lingerMs,
+    groupRecordsMax: config.groupTapsMax,
+    groupBytesMax: Math.max(requestRecordBytesMax(config), groupBytesMaxDefault),
+    inFlightRecordsMax: config.inFlightTapsMax,
+    appendTimeoutMs: config.appendTimeoutMs,
+    onGroupCommitted: (records: number, backendMs: number) => {
+      metrics.groupTaps.observe(records);
+      metrics.groupCommitDuration.observe(backendMs / 1000);
+    },
+    onGroupFailed: (records: number, backendMs: number, error: unknown) => {
+      logger.warn({ records, backendMs, err: error }, 'tap log append failed');
+    },
+  };
+  if (config.tapLog === 'local') return { kind: 'local', path: config.tapLogPath, partitions: config.tapLogPartitions, ...group };
+  return {
+    kind: 'kafka',
+    brokers: config.kafkaBrokers,
+    topic: config.kafkaTopicTaps,
+    clientId: config.kafkaClientId,
+    partitions: config.tapLogPartitions,
+    ...group,
+    onLog: (line) => logger[line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'debug']({ kafka: line }, line.message),
+  };
+}

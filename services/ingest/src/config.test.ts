@@ -36,5 +36,8 @@ describe('loadIngestConfig', () => {
       'INGEST_IN_FLIGHT_TAPS_MAX: must be at least INGEST_BATCH_TAPS_MAX (1000), or a full batch could never be accepted',
       'INGEST_GROUP_TAPS_MAX: must be at least INGEST_BATCH_TAPS_MAX (1000): a batch is never split across appends',
     ]);
+    expect(issuesOf({ ...token, INGEST_IN_FLIGHT_TAPS_MAX: '4000' })).toEqual([
+      'INGEST_IN_FLIGHT_TAPS_MAX: must be at least INGEST_GROUP_TAPS_MAX (5000): a group is part of what is in flight',
+    ]);
   });
 });

@@ -39,7 +39,7 @@ export const ingestConfigSpec = {
   batchTapsMax: { env: 'INGEST_BATCH_TAPS_MAX', default: '500', schema: envInt({ min: 1, max: 1000 }), description: 'Most taps in one request; a longer batch gets 413 batch-too-large.' },
   bodyBytesMax: { env: 'INGEST_BODY_BYTES_MAX', default: '524288', schema: envInt({ min: 1024, max: 768 * 1024 }), description: 'Largest request body in bytes (512 KiB holds 500 taps of the longest legal fields); larger gets 413. At most 768 KiB, so that one request always fits one Kafka record batch (1 MiB).' },
   signatureSkewMsMax: { env: 'INGEST_SIGNATURE_SKEW_MS_MAX', default: '30000', schema: envInt({ min: second, max: 10 * minute }), description: 'Replay window: a request signature timestamp may differ from the server clock by at most this.' },
-  replayEntriesMax: { env: 'INGEST_REPLAY_ENTRIES_MAX', default: '2000000', schema: envInt({ min: 1000, max: 50_000_000 }), description: 'Signatures remembered within the replay window (about 100 B each); when full, requests get 429 rather than weakening replay protection.' },
+  replayEntriesMax: { env: 'INGEST_REPLAY_ENTRIES_MAX', default: '2000000', schema: envInt({ min: 1000, max: 50_000_000 }), description: 'Signatures remembered within the replay window (about 64 B each); when full, requests get 503 replay-window-full rather than weakening replay protection.' },
   eventTimeFutureMsMax: { env: 'INGEST_EVENT_TIME_FUTURE_MS_MAX', default: '300000', schema: envInt({ min: 0, max: hour }), description: 'How far ahead of the server clock a tap eventTime may be (device clock skew).' },
   eventTimePastMsMax: { env: 'INGEST_EVENT_TIME_PAST_MS_MAX', default: '172800000', schema: envInt({ min: minute, max: 30 * 24 * hour }), description: 'How old a tap eventTime may be: devices that were offline upload late, but not forever (default 48 h).' },
 
@@ -93,6 +93,9 @@ function crossCheck(config: IngestConfig): void {
   }
   if (config.groupTapsMax < config.batchTapsMax) {
     issues.push({ env: 'INGEST_GROUP_TAPS_MAX', value: String(config.groupTapsMax), secret: false, reason: `must be at least INGEST_BATCH_TAPS_MAX (${config.batchTapsMax}): a batch is never split across appends` });
+  }
+  if (config.inFlightTapsMax < config.groupTapsMax) {
+    issues.push({ env: 'INGEST_IN_FLIGHT_TAPS_MAX', value: String(config.inFlightTapsMax), secret: false, reason: `must be at least INGEST_GROUP_TAPS_MAX (${config.groupTapsMax}): a group is part of what is in flight` });
   }
   if (config.requestTimeoutMs < config.headersTimeoutMs) {
     issues.push({ env: 'INGEST_REQUEST_TIMEOUT_MS', value: String(config.requestTimeoutMs), secret: false, reason: 'must be at least INGEST_HEADERS_TIMEOUT_MS' });

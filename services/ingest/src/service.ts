@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ReplayGuard } from '@fareledger/device-auth';
-import { createMetrics, healthRoutes, type Logger, listen } from '@fareledger/runtime';
+import { createMetrics, healthRoutes, type Logger, listen, type ReadyResult } from '@fareledger/runtime';
 import { openTapLog, type TapLog, type TapLogConfig } from '@fareledger/tap-log';
 import { createIngestApp } from './app.js';
 import { type IngestConfig, requestRecordBytesMax } from './config.js';
@@ -43,10 +43,7 @@ export async function startIngest(config: IngestConfig, options: StartIngestOpti
   }
   const log = tapLog;
   const health = healthRoutes({
-    ready: async () => {
-      const probe = await log.probe();
-      return { checks: { tapLog: probe.ok ? { ok: true } : { ok: false, detail: probe.reason } } };
-    },
+    ready: () => tapLogReadiness(log),
     ...(options.signal === undefined ? {} : { stoppingSignal: options.signal }),
   });
   const replayGuard = new ReplayGuard({ skewMsMax: config.signatureSkewMsMax, entriesMax: config.replayEntriesMax });
@@ -72,6 +69,12 @@ export async function startIngest(config: IngestConfig, options: StartIngestOpti
         logger.info('ingest stopped');
       })()),
   };
+}
+
+/** Ready when the tap log answers: what /readyz reports. */
+export async function tapLogReadiness(log: TapLog): Promise<ReadyResult> {
+  const probe = await log.probe();
+  return { checks: { tapLog: probe.ok ? { ok: true } : { ok: false, detail: probe.reason } } };
 }
 
 /** The tap log's own default (512 KiB) unless one request may need more. */

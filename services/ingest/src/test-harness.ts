@@ -9,6 +9,7 @@ import type { Hono } from 'hono';
 import { createIngestApp, type IngestAppConfig } from './app.js';
 import { DeviceRegistry } from './device-registry.js';
 import { createIngestMetrics } from './ingest-metrics.js';
+import { tapLogReadiness } from './service.js';
 
 // A real ingest app over real files (a local tap log and a device registry in a temp
 // folder), driven through app.request(): everything but the socket.
@@ -70,12 +71,7 @@ export async function openHarness(options: { config?: Partial<IngestAppConfig>; 
   const registry = DeviceRegistry.open({ path: path.join(dir, 'devices.db') });
   const metrics = createMetrics({ service: 'ingest', defaultMetrics: false });
   const ingestMetrics = createIngestMetrics(metrics, () => tapLog);
-  const health = healthRoutes({
-    ready: async () => {
-      const probe = await tapLog.probe();
-      return { checks: { tapLog: probe.ok ? { ok: true } : { ok: false, detail: probe.reason } } };
-    },
-  });
+  const health = healthRoutes({ ready: () => tapLogReadiness(tapLog) });
   const config = { ...testAppConfig, ...options.config };
   const harness: Harness = {
     app: undefined as unknown as Hono,

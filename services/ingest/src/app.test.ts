@@ -111,8 +111,8 @@ describe('POST /v1/taps refuses', () => {
   it.each([
     ['no Authorization header', { authorization: null }, 'The Authorization header is not a valid FL1-HMAC-SHA256 header (missing).'],
     ['another scheme', { authorization: 'Bearer abc' }, 'The Authorization header is not a valid FL1-HMAC-SHA256 header (scheme).'],
-    ['a signature over other bytes', { signedBody: new TextEncoder().encode('{}') }, 'The signature does not match the request.'],
-    ['a signature for another target', { signedTarget: '/v1/taps?x=1' }, 'The signature does not match the request.'],
+    ['a signature over other bytes', { signedBody: new TextEncoder().encode('{}') }, 'The signature could not be verified: check the device id, key id, secret and what is signed (docs/security.md).'],
+    ['a signature for another target', { signedTarget: '/v1/taps?x=1' }, 'The signature could not be verified: check the device id, key id, secret and what is signed (docs/security.md).'],
     ['a timestamp 31 s old', { timestampMs: startMs - 31_000 }, 'The signature timestamp is outside the replay window: check the device clock, then sign again.'],
   ] as const)('401 unauthenticated for %s', async (_name, options, detail) => {
     const response = await h.post(gate, json(wireTap(gate, 't1')), options);
@@ -124,7 +124,7 @@ describe('POST /v1/taps refuses', () => {
 
   it('401 for an unknown device, and for a replayed request', async () => {
     const stranger = { ...gate, deviceId: 'not-registered' };
-    expect((await expectProblem(await h.post(stranger, json(wireTap(stranger, 't1'))), 401, '/problems/unauthenticated')).detail).toBe('Unknown device or key.');
+    expect((await expectProblem(await h.post(stranger, json(wireTap(stranger, 't1'))), 401, '/problems/unauthenticated')).detail).toBe('The signature could not be verified: check the device id, key id, secret and what is signed (docs/security.md).');
     const authorization = (await import('@fareledger/device-auth')).signRequest({
       deviceId: gate.deviceId, keyId: gate.keyId, secret: gate.secret, method: 'POST', target: '/v1/taps', timestampMs: startMs,
       body: new TextEncoder().encode(json(wireTap(gate, 't1'))),

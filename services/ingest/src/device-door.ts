@@ -19,6 +19,7 @@ export interface DeviceDoor {
 }
 
 const challenge = { 'WWW-Authenticate': authorizationScheme };
+const notVerified = 'The signature could not be verified: check the device id, key id, secret and what is signed (docs/security.md).';
 
 /**
  * Checks a request's device signature (docs/security.md) and returns its signer, or throws
@@ -31,9 +32,11 @@ export function authenticateDevice(door: DeviceDoor, c: Context, body: Uint8Arra
   if (!parsed.ok) throw unauthenticated(`The Authorization header is not a valid ${authorizationScheme} header (${parsed.reason}).`);
   const { authorization } = parsed;
   const key = door.registry.lookupKey(authorization.deviceId, authorization.keyId);
-  if (key === undefined) throw unauthenticated('Unknown device or key.');
+  // One answer for an unknown device, an unknown key and a wrong signature, so the door
+  // does not tell an attacker which devices and keys exist.
+  if (key === undefined) throw unauthenticated(notVerified);
   const request = { method: c.req.method, target: requestTarget(c), body };
-  if (!verifySignature(authorization, key.secret, request)) throw unauthenticated('The signature does not match the request.');
+  if (!verifySignature(authorization, key.secret, request)) throw unauthenticated(notVerified);
   if (key.device.status !== 'active') {
     throw problem('forbidden', `Device ${authorization.deviceId} is revoked; register the device again under a new id.`);
   }

@@ -1,0 +1,13 @@
+export {
+  type TripBuilderConfig,
+  TripBuilder,
+  tripBuilderDefaults,
+  type TripBuilderDeps,
+} from './trip-builder.js';
+export {
+  type AccountRow,
+  parseTripBuilderState,
+  type PendingRow,
+  type TripBuilderState,
+  TripBuilderStateError,
+} from './state.js';

@@ -1,0 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { LedgerWriter } from '../src/writer.js';
+import { block, chainEntries, keyA, logName } from '../test/helpers.js';
+const blocksPerChain = 12;
+const all = Array.from({ length: blocksPerChain }, (_, h) => Array.from({ length: 4 }, (_, c) => chainEntries(c, h * 4096, 4096)));
+const dir = mkdtempSync('/tmp/lbx/p-');
+const writer = LedgerWriter.open({ path: join(dir, 'x.db'), logName, signer: keyA, create: true });
+const t0 = performance.now();
+all.forEach((row, h) => row.forEach((entries, c) => writer.sealBlock(c, block(entries, h * 4096, h))));
+const ms = performance.now() - t0;
+console.log(`${(ms * 1000 / (blocksPerChain * 4 * 4096)).toFixed(2)} µs/entry`);
+writer.close();

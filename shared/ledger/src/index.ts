@@ -1,0 +1,38 @@
+// @fareledger/ledger: the SQLite ledger store. LedgerWriter is the batcher's side (seal
+// blocks), LedgerReader the invoice/audit side (entries, checkpoints, proofs), verifyChain
+// the audit of a chain from genesis. Format and choices: docs/ledger-store.md.
+
+export { entryMetadataOf, ledgerEntryOf, type EntryMetadata, type LedgerEntryInput } from './entry-metadata.js';
+export { ChainConflictError, LedgerError, LedgerFormatError, SigningKeyFileError } from './errors.js';
+export {
+  checkpointsReadMax,
+  entriesReadMax,
+  LedgerReader,
+  tileCacheTilesDefault,
+  type ChainSummary,
+  type EntryCursor,
+  type LedgerReaderOptions,
+  type SigningKeyRecord,
+  type StoredCheckpoint,
+  type StoredEntry,
+} from './reader.js';
+export { ledgerFormatVersion } from './schema.js';
+export { createSigningKeyFile, loadSigningKey } from './signing-key.js';
+export { TileCache } from './tile-store.js';
+export {
+  verifyChain,
+  type ChainFailure,
+  type ChainFailureKind,
+  type ChainVerification,
+  type VerifyChainOptions,
+} from './verify-chain.js';
+export {
+  blockEntriesMax,
+  builderStateBytesMax,
+  chainMax,
+  LedgerWriter,
+  type BlockInput,
+  type ChainState,
+  type LedgerWriterOptions,
+  type SealedBlock,
+} from './writer.js';

@@ -1,0 +1,155 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AssertionError } from '@fareledger/domain';
+import { ProofRequestError, verifyInclusion } from '@fareledger/merkle';
+import { nodeHasher } from '@fareledger/merkle/node-hasher';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { block, chainEntries, keyA, logName, tempDir } from '../test/helpers.js';
+import type { LedgerEntryInput } from './entry-metadata.js';
+import { LedgerFormatError } from './errors.js';
+import { LedgerReader } from './reader.js';
+import { LedgerWriter } from './writer.js';
+
+const dir = tempDir('reader');
+const path = join(dir, 'ledger.db');
+const sealed: LedgerEntryInput[][] = [[], []];
+let reader: LedgerReader;
+
+beforeAll(() => {
+  const writer = LedgerWriter.open({ path, logName, signer: keyA, create: true });
+  for (let height = 0; height < 2; height++) {
+    for (const chain of [0, 1]) {
+      const entries = chainEntries(chain, height * 600, 600);
+      writer.sealBlock(chain, block(entries, height * 600, height));
+      sealed[chain]!.push(...entries);
+    }
+  }
+  writer.close();
+  reader = LedgerReader.open({ path, logName });
+});
+
+afterAll(() => {
+  reader.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const withIndex = (chain: number) => (e: LedgerEntryInput) => ({ chain, index: sealed[chain]!.indexOf(e), ...e });
+
+describe('LedgerReader', () => {
+  it('finds entries by index range, by key, and a wallet\'s entries newest first in pages', () => {
+    expect(reader.entry(1, 599)).toEqual(withIndex(1)(sealed[1]![599]!));
+    expect(reader.entry(1, 1_200)).toBeUndefined();
+    expect(reader.entries(0, 1_198, 1_300).map((e) => e.index)).toEqual([1_198, 1_199]);
+    expect(reader.entryByKey('trip', 'bv-0457/t1x4')).toEqual(withIndex(1)(sealed[1]![5]!));
+    expect(reader.entryByKey('tap', 'bv-0457/t1x4')).toEqual(withIndex(1)(sealed[1]![4]!));
+    expect(reader.entryByKey('adjustment', 'adj-0-96')).toEqual(withIndex(0)(sealed[0]![96]!));
+    expect(reader.entryByKey('tap', 'bv-0457/t1x5')).toBeUndefined(); // entry 5 is a trip
+
+    const account = 'wa_c0a7';
+    const all = sealed[0]!.filter((e) => e.account === account).map(withIndex(0))
+      .sort((a, b) => b.timeMs - a.timeMs || b.index - a.index);
+    expect(all.length).toBe(31);
+    const pages: number[][] = [];
+    let page = reader.entriesByAccount(account, { limit: 8 });
+    while (page.length > 0) {
+      pages.push(page.map((e) => e.index));
+      page = reader.entriesByAccount(account, { before: page.at(-1)!, limit: 8 });
+    }
+    expect(pages.map((p) => p.length)).toEqual([8, 8, 8, 7]);
+    expect(pages.flat()).toEqual(all.map((e) => e.index));
+  });
+
+  it('lists checkpoints by height and finds one by tree size', () => {
+    expect(reader.checkpoints(0, { from: 0, limit: 10 }).map((c) => [c.blockHeight, c.treeSize])).toEqual([[0, 600], [1, 1_200]]);
+    expect(reader.checkpoints(0, { from: 1, limit: 1 }).map((c) => c.blockHeight)).toEqual([1]);
+    expect(reader.checkpoint(1, 600)?.blockHeight).toBe(0);
+    expect(reader.checkpoint(1, 601)).toBeUndefined();
+    expect(reader.checkpoint(5)).toBeUndefined();
+    expect(reader.chain(1)).toMatchObject({ treeSize: 1_200, blockHeight: 1, nextOffset: 1_200 });
+  });
+
+  it('refuses proofs past the chain\'s latest checkpoint', () => {
+    expect(() => reader.inclusionProof(0, 5, 1_201)).toThrow(new ProofRequestError('chain 0 has 1200 sealed entries, not 1201'));
+    expect(() => reader.inclusionProof(0, 1_200, 1_200)).toThrow(ProofRequestError);
+    expect(() => reader.consistencyProof(2, 0, 1)).toThrow(new ProofRequestError('chain 2 has 0 sealed entries, not 1'));
+    expect(() => reader.entries(0, 0, 100_001)).toThrow(AssertionError);
+  });
+
+  it('keeps full tiles in its cache, and edge tiles until the chain grows', () => {
+    const fresh = LedgerReader.open({ path });
+    // Leaf 10 of tree 600 (the chain now holds 1,200): its path up to level 7 is in tile 0/0;
+    // its level-8 sibling, leaves 256-511, in tile 1/0, which is partial (4 wide at 1,200
+    // leaves); the right edge, leaves 512-599, in tile 0/2, full by now.
+    fresh.inclusionProof(0, 10, 600);
+    expect([fresh.tiles.hits, fresh.tiles.misses]).toEqual([0, 3]);
+    fresh.inclusionProof(0, 11, 600);
+    expect([fresh.tiles.hits, fresh.tiles.misses]).toEqual([3, 3]);
+    fresh.close();
+  });
+
+  it('reads a grown chain\'s new edge tiles, and its proofs verify against the new checkpoint', () => {
+    const livePath = join(dir, 'growing.db');
+    const writer = LedgerWriter.open({ path: livePath, logName, signer: keyA, create: true });
+    const entries = chainEntries(0, 0, 300);
+    writer.sealBlock(0, block(entries.slice(0, 100), 0, 0));
+    const live = LedgerReader.open({ path: livePath });
+    live.inclusionProof(0, 5, 100);
+    live.inclusionProof(0, 6, 100);
+    expect([live.tiles.hits, live.tiles.misses]).toEqual([1, 1]); // tile 0/0, partial, cached while the size holds
+    const sealed = writer.sealBlock(0, block(entries.slice(100), 100, 1));
+    const proof = live.inclusionProof(0, 5, 300);
+    expect([live.tiles.hits, live.tiles.misses]).toEqual([1, 3]); // 0/0 (now full) and 0/1 (partial) read afresh
+    verifyInclusion(nodeHasher, 5, 300, nodeHasher.hashLeaf(entries[5]!.bytes), proof, sealed.rootHash);
+    writer.close();
+    live.close();
+  });
+
+  it('sees blocks a writer seals while it is open, and read() gives one snapshot', () => {
+    const livePath = join(dir, 'live.db');
+    const writer = LedgerWriter.open({ path: livePath, logName, signer: keyA, create: true });
+    writer.sealBlock(0, block(chainEntries(0, 0, 5), 0, 0));
+    const live = LedgerReader.open({ path: livePath });
+    const [before, inside] = live.read(() => {
+      const first = live.entryCount(0);
+      writer.sealBlock(0, block(chainEntries(0, 5, 3), 5, 1));
+      return [first, live.entryCount(0)];
+    });
+    expect([before, inside, live.entryCount(0)]).toEqual([5, 5, 8]);
+    writer.close();
+    live.close();
+  });
+});
+
+describe('opening a ledger file', () => {
+  it('refuses a missing file unless asked to create it', () => {
+    const missing = join(dir, 'missing', 'ledger.db');
+    expect(() => LedgerWriter.open({ path: missing, logName, signer: keyA })).toThrow(
+      new LedgerFormatError(`no ledger at ${missing}; the batcher creates it (create: true)`));
+    expect(() => LedgerReader.open({ path: missing })).toThrow(LedgerFormatError);
+  });
+
+  it('refuses another log name, another format version, and another package\'s file', () => {
+    expect(() => LedgerReader.open({ path, logName: 'fareledger.test/other' })).toThrow(
+      new LedgerFormatError(`ledger ${path} is the log "fareledger.test/szm", not "fareledger.test/other"`));
+    expect(() => LedgerWriter.open({ path, logName: 'fareledger.test/other', signer: keyA })).toThrow(LedgerFormatError);
+
+    const v2 = join(dir, 'v2.db');
+    LedgerWriter.open({ path: v2, logName, signer: keyA, create: true }).close();
+    const db = new Database(v2);
+    db.prepare("UPDATE ledger_meta SET value = '2' WHERE name = 'format'").run();
+    db.close();
+    expect(() => LedgerWriter.open({ path: v2, logName, signer: keyA })).toThrow(
+      new LedgerFormatError(`ledger ${v2} has format version 2; this code reads version 1 only`));
+
+    const other = join(dir, 'taps.db');
+    const taps = new Database(other);
+    taps.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+    taps.close();
+    expect(() => LedgerWriter.open({ path: other, logName, signer: keyA, create: true })).toThrow(
+      new LedgerFormatError(`${other} holds other tables (meta); a ledger needs its own file`));
+    const text = join(dir, 'not-sqlite.db');
+    writeFileSync(text, 'hello, this is not a database file at all..........................................................');
+    expect(() => LedgerReader.open({ path: text })).toThrow(/file is not a database/);
+  });
+});

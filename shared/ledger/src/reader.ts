@@ -1,0 +1,323 @@
+import { aSafeUint, assert, type EntryType } from '@fareledger/domain';
+import {
+  consistencyProof as readConsistencyProof,
+  inclusionProof as readInclusionProof,
+  ProofRequestError,
+  TileHashReader,
+  type Hash,
+} from '@fareledger/merkle';
+import { nodeHasher } from '@fareledger/merkle/node-hasher';
+import type Database from 'better-sqlite3';
+import { bytesOf, openLedgerDatabase } from './schema.js';
+import { prepareTileSelect, TileCache } from './tile-store.js';
+
+// The read side: invoice/audit, verifyChain, tools. A read-only connection, possibly in
+// another process than the writer: WAL lets it read while the batcher seals. Everything
+// here is append-only (a stored entry, full tile or checkpoint never changes), so reads
+// need no transaction; read(fn) gives one snapshot when several reads must agree.
+
+export const entriesReadMax = 100_000;
+export const checkpointsReadMax = 10_000;
+export const tileCacheTilesDefault = 1_024;
+const busyTimeoutMsDefault = 5_000;
+
+export interface LedgerReaderOptions {
+  readonly path: string;
+  /** When given, the file must be this log's. */
+  readonly logName?: string;
+  /** Full tiles kept in memory for proofs (16 KiB each; default 1,024 = 16 MiB); edge tiles are cached besides. */
+  readonly tileCacheTilesMax?: number;
+  readonly busyTimeoutMs?: number;
+}
+
+export interface StoredEntry {
+  readonly chain: number;
+  /** Leaf index in the chain's log. */
+  readonly index: number;
+  readonly kind: EntryType;
+  readonly key: string;
+  readonly account: string;
+  readonly timeMs: number;
+  /** The entry bytes exactly as sealed: the Merkle leaf. */
+  readonly bytes: Uint8Array;
+}
+
+/** Where a wallet's listing continues: the last entry of the previous page will do. */
+export interface EntryCursor {
+  readonly timeMs: number;
+  readonly chain: number;
+  readonly index: number;
+}
+
+export interface StoredCheckpoint {
+  readonly chain: number;
+  readonly blockHeight: number;
+  readonly treeSize: number;
+  readonly rootHash: Hash;
+  readonly offsetFirst: number;
+  readonly offsetNext: number;
+  readonly fareTableVersion: string;
+  readonly sealedAtMs: number;
+  /** SHA-256 of the signed note: the next block's prev line. */
+  readonly checkpointHash: Uint8Array;
+  /** The verifier key of the key that signed it. */
+  readonly verifierKey: string;
+  /** The signed checkpoint note, verbatim. */
+  readonly note: string;
+}
+
+export interface SigningKeyRecord {
+  readonly name: string;
+  /** `<name>+<hash>+<base64 key>`: publish every one of these, old ones included. */
+  readonly verifierKey: string;
+  readonly firstChain: number;
+  readonly firstBlockHeight: number;
+  readonly firstUsedAtMs: number;
+}
+
+export interface ChainSummary {
+  readonly chain: number;
+  readonly treeSize: number;
+  readonly blockHeight: number;
+  readonly nextOffset: number;
+  /** The latest signed checkpoint note. */
+  readonly checkpoint: string;
+}
+
+interface EntryRow {
+  chain: number;
+  idx: number;
+  kind: EntryType;
+  key: string;
+  account: string;
+  time_ms: number;
+  bytes: Buffer;
+}
+
+interface CheckpointRow {
+  chain: number;
+  block_height: number;
+  tree_size: number;
+  root_hash: Buffer;
+  offset_first: number;
+  offset_next: number;
+  fare_table_version: string;
+  sealed_at_ms: number;
+  checkpoint_hash: Buffer;
+  verifier_key: string;
+  note: string;
+}
+
+const entryColumns = 'chain, idx, kind, key, account, time_ms, bytes';
+const checkpointColumns =
+  'chain, block_height, tree_size, root_hash, offset_first, offset_next, fare_table_version, sealed_at_ms, checkpoint_hash, verifier_key, note';
+
+function prepareReaderStatements(db: Database.Database) {
+  return {
+    entry: db.prepare<[number, number], EntryRow>(`SELECT ${entryColumns} FROM entries WHERE chain = ? AND idx = ?`),
+    entries: db.prepare<[number, number, number], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE chain = ? AND idx >= ? AND idx < ? ORDER BY idx`),
+    entryByKey: db.prepare<[string, string], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE kind = ? AND key = ? ORDER BY chain LIMIT 1`),
+    byAccount: db.prepare<[string, number], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE account = ? ORDER BY time_ms DESC, chain DESC, idx DESC LIMIT ?`),
+    byAccountBefore: db.prepare<[string, number, number, number, number], EntryRow>(
+      `SELECT ${entryColumns} FROM entries WHERE account = ? AND (time_ms, chain, idx) < (?, ?, ?) ` +
+        'ORDER BY time_ms DESC, chain DESC, idx DESC LIMIT ?'),
+    entryCount: db.prepare<[number], number>('SELECT count(*) FROM entries WHERE chain = ?').pluck(),
+    latestCheckpoint: db.prepare<[number], CheckpointRow>(
+      `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? ORDER BY block_height DESC LIMIT 1`),
+    checkpointAtSize: db.prepare<[number, number], CheckpointRow>(
+      `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? AND tree_size = ? ORDER BY block_height LIMIT 1`),
+    checkpoints: db.prepare<[number, number, number], CheckpointRow>(
+      `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? AND block_height >= ? ORDER BY block_height LIMIT ?`),
+    chains: db.prepare<[], ChainRowOut>('SELECT chain, tree_size, block_height, next_offset, checkpoint FROM chains ORDER BY chain'),
+    chain: db.prepare<[number], ChainRowOut>('SELECT chain, tree_size, block_height, next_offset, checkpoint FROM chains WHERE chain = ?'),
+    keys: db.prepare<[], KeyRow>(
+      'SELECT name, verifier_key, first_chain, first_block_height, first_used_at_ms FROM signing_keys ' +
+        'ORDER BY first_used_at_ms, verifier_key'),
+    tileCount: db.prepare<[number], number>('SELECT count(*) FROM tiles WHERE chain = ?').pluck(),
+    tile: prepareTileSelect(db),
+  };
+}
+
+interface ChainRowOut {
+  chain: number;
+  tree_size: number;
+  block_height: number;
+  next_offset: number;
+  checkpoint: string;
+}
+
+interface KeyRow {
+  name: string;
+  verifier_key: string;
+  first_chain: number;
+  first_block_height: number;
+  first_used_at_ms: number;
+}
+
+export class LedgerReader {
+  readonly path: string;
+  readonly logName: string;
+  readonly tiles: TileCache;
+  readonly #db: Database.Database;
+  readonly #s: ReturnType<typeof prepareReaderStatements>;
+
+  private constructor(path: string, logName: string, db: Database.Database, tileCacheTilesMax: number) {
+    this.path = path;
+    this.logName = logName;
+    this.#db = db;
+    this.#s = prepareReaderStatements(db);
+    this.tiles = new TileCache(this.#s.tile, tileCacheTilesMax);
+  }
+
+  /** Opens an existing ledger read-only. LedgerFormatError as for the writer. */
+  static open(options: LedgerReaderOptions): LedgerReader {
+    const { db, logName } = openLedgerDatabase({
+      path: options.path,
+      ...(options.logName === undefined ? {} : { logName: options.logName }),
+      create: false,
+      readonly: true,
+      busyTimeoutMs: options.busyTimeoutMs ?? busyTimeoutMsDefault,
+    });
+    return new LedgerReader(options.path, logName, db, options.tileCacheTilesMax ?? tileCacheTilesDefault);
+  }
+
+  /** Runs fn in one read transaction: every read inside sees the same committed state. */
+  read<T>(fn: () => T): T {
+    return this.#db.transaction(fn).deferred();
+  }
+
+  entry(chain: number, index: number): StoredEntry | undefined {
+    const row = this.#s.entry.get(chain, index);
+    return row === undefined ? undefined : storedEntry(row);
+  }
+
+  /** Entries [from, to) of a chain in log order; fewer when the log is shorter. */
+  entries(chain: number, from: number, to: number): StoredEntry[] {
+    aSafeUint(from, 'from');
+    aSafeUint(to, 'to');
+    assert(from <= to && to - from <= entriesReadMax, `entries [${from}, ${to}): at most ${entriesReadMax} at once`);
+    return this.#s.entries.all(chain, from, to).map(storedEntry);
+  }
+
+  /** The entry with this key (tap key, tripId or adjustmentId); the lowest chain's if several. */
+  entryByKey(kind: EntryType, key: string): StoredEntry | undefined {
+    const row = this.#s.entryByKey.get(kind, key);
+    return row === undefined ? undefined : storedEntry(row);
+  }
+
+  /** A wallet's entries, newest first (by timeMs, then chain and index), after `before` when given. */
+  entriesByAccount(account: string, options: { readonly before?: EntryCursor; readonly limit: number }): StoredEntry[] {
+    const { before, limit } = options;
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= entriesReadMax, `limit ${limit} in 1..${entriesReadMax}`);
+    const rows = before === undefined
+      ? this.#s.byAccount.all(account, limit)
+      : this.#s.byAccountBefore.all(account, before.timeMs, before.chain, before.index, limit);
+    return rows.map(storedEntry);
+  }
+
+  entryCount(chain: number): number {
+    return this.#s.entryCount.get(chain) ?? 0;
+  }
+
+  /** The chain's latest checkpoint, or the first one of tree size `treeSize` (empty blocks repeat a size). */
+  checkpoint(chain: number, treeSize?: number): StoredCheckpoint | undefined {
+    const row = treeSize === undefined ? this.#s.latestCheckpoint.get(chain) : this.#s.checkpointAtSize.get(chain, treeSize);
+    return row === undefined ? undefined : storedCheckpoint(row);
+  }
+
+  /** Checkpoints by block height, from height `from` on. */
+  checkpoints(chain: number, options: { readonly from: number; readonly limit: number }): StoredCheckpoint[] {
+    aSafeUint(options.from, 'from');
+    assert(Number.isSafeInteger(options.limit) && options.limit >= 1 && options.limit <= checkpointsReadMax,
+      `limit ${options.limit} in 1..${checkpointsReadMax}`);
+    return this.#s.checkpoints.all(chain, options.from, options.limit).map(storedCheckpoint);
+  }
+
+  chains(): ChainSummary[] {
+    return this.#s.chains.all().map(chainSummary);
+  }
+
+  chain(chain: number): ChainSummary | undefined {
+    const row = this.#s.chain.get(chain);
+    return row === undefined ? undefined : chainSummary(row);
+  }
+
+  /**
+   * RFC 9162 inclusion proof of leaf `index` in the chain's tree of `treeSize` (a
+   * checkpoint's size). ProofRequestError when index >= treeSize or treeSize is beyond
+   * the chain's latest checkpoint.
+   */
+  inclusionProof(chain: number, index: number, treeSize: number): Hash[] {
+    this.#checkSize(chain, treeSize);
+    return readInclusionProof(this.#hashReader(chain), nodeHasher, index, treeSize);
+  }
+
+  /** RFC 9162 consistency proof from tree size `from` to `to` (from <= to <= latest size). */
+  consistencyProof(chain: number, from: number, to: number): Hash[] {
+    this.#checkSize(chain, to);
+    return readConsistencyProof(this.#hashReader(chain), nodeHasher, from, to);
+  }
+
+  /** Every key that ever signed a checkpoint here, oldest first: publish all of them. */
+  verifierKeys(): SigningKeyRecord[] {
+    return this.#s.keys.all().map((row) => ({
+      name: row.name,
+      verifierKey: row.verifier_key,
+      firstChain: row.first_chain,
+      firstBlockHeight: row.first_block_height,
+      firstUsedAtMs: row.first_used_at_ms,
+    }));
+  }
+
+  /** One stored tile (bottom row + interior rows, merkle's stored layout), uncached. */
+  tile(chain: number, tileLevel: number, tileIndex: number): Uint8Array | undefined {
+    const bytes = this.#s.tile.get(chain, tileLevel, tileIndex);
+    return bytes === undefined ? undefined : bytesOf(bytes);
+  }
+
+  tileCount(chain: number): number {
+    return this.#s.tileCount.get(chain) ?? 0;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #hashReader(chain: number): TileHashReader {
+    return new TileHashReader(this.tiles.storeFor(chain));
+  }
+
+  #checkSize(chain: number, treeSize: number): void {
+    aSafeUint(treeSize, 'treeSize');
+    const stored = this.#s.chain.get(chain)?.tree_size ?? 0;
+    if (treeSize > stored) throw new ProofRequestError(`chain ${chain} has ${stored} sealed entries, not ${treeSize}`);
+    this.tiles.syncChain(chain, stored);
+  }
+}
+
+function storedEntry(row: EntryRow): StoredEntry {
+  return { chain: row.chain, index: row.idx, kind: row.kind, key: row.key, account: row.account, timeMs: row.time_ms, bytes: bytesOf(row.bytes) };
+}
+
+function storedCheckpoint(row: CheckpointRow): StoredCheckpoint {
+  return {
+    chain: row.chain,
+    blockHeight: row.block_height,
+    treeSize: row.tree_size,
+    rootHash: bytesOf(row.root_hash),
+    offsetFirst: row.offset_first,
+    offsetNext: row.offset_next,
+    fareTableVersion: row.fare_table_version,
+    sealedAtMs: row.sealed_at_ms,
+    checkpointHash: bytesOf(row.checkpoint_hash),
+    verifierKey: row.verifier_key,
+    note: row.note,
+  };
+}
+
+function chainSummary(row: ChainRowOut): ChainSummary {
+  return { chain: row.chain, treeSize: row.tree_size, blockHeight: row.block_height, nextOffset: row.next_offset, checkpoint: row.checkpoint };
+}

@@ -1,0 +1,282 @@
+import {
+  CheckpointError,
+  checkpointHash,
+  checkpointHashBytes,
+  checkpointOrigin,
+  openCheckpoint,
+  type Checkpoint,
+  type FareledgerExtensions,
+  type VerifierKey,
+} from '@fareledger/checkpoint';
+import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
+import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
+import { aSafeUint } from '@fareledger/domain';
+import { CompactRange, MerkleError, TILE_WIDTH, TileWriter, verifyConsistency, type TileWrite } from '@fareledger/merkle';
+import { nodeHasher } from '@fareledger/merkle/node-hasher';
+import { entryMetadataOf } from './entry-metadata.js';
+import type { LedgerReader, StoredCheckpoint, StoredEntry } from './reader.js';
+
+// Audit of one chain from genesis, trusting nothing in the file but checking all of it:
+// every checkpoint's signature (with the verifier keys the caller trusts, not the ones the
+// file lists), its links (height, prev hash, Kafka offsets), its root recomputed from the
+// stored entry bytes, the entries' metadata columns against the decoded bytes, a
+// consistency proof from the stored tiles between consecutive checkpoints, every stored
+// tile against the tiles rebuilt from the entries, and the chain row against the last
+// checkpoint. Runs in one read transaction, so a writer sealing meanwhile does not matter.
+
+export type ChainFailureKind =
+  | 'checkpoint-signature'
+  | 'checkpoint-row'
+  | 'block-height'
+  | 'prev-hash'
+  | 'offsets'
+  | 'tree-size'
+  | 'entries'
+  | 'root'
+  | 'entry-metadata'
+  | 'consistency'
+  | 'tiles'
+  | 'chain-row';
+
+export interface ChainFailure {
+  readonly kind: ChainFailureKind;
+  /** The block at fault; null for the chain as a whole (its row, extra entries, final tiles). */
+  readonly blockHeight: number | null;
+  readonly message: string;
+}
+
+export interface ChainVerification {
+  readonly chain: number;
+  readonly ok: boolean;
+  /** Blocks that passed every check, from genesis. */
+  readonly blocksVerified: number;
+  /** Entries covered by the blocks that passed. */
+  readonly entriesVerified: number;
+  /** The first failure found; null when ok. */
+  readonly failure: ChainFailure | null;
+}
+
+export interface VerifyChainOptions {
+  /** Decode each entry and check its metadata columns (default true; ~4 µs per entry). */
+  readonly checkEntryMetadata?: boolean;
+}
+
+const entriesPerRead = 4_096;
+const checkpointsPerRead = 1_000;
+
+class Failure extends Error {
+  constructor(
+    readonly kind: ChainFailureKind,
+    readonly blockHeight: number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Verified {
+  readonly stored: StoredCheckpoint;
+  readonly checkpoint: Checkpoint;
+  readonly fareledger: FareledgerExtensions;
+}
+
+/** Verifies `chain` of the reader's ledger from genesis; see the file comment for what. */
+export function verifyChain(
+  reader: LedgerReader,
+  chain: number,
+  verifiers: readonly VerifierKey[],
+  options: VerifyChainOptions = {},
+): ChainVerification {
+  aSafeUint(chain, 'chain');
+  const verifier = new ChainVerifier(reader, chain, verifiers, options.checkEntryMetadata ?? true);
+  return reader.read(() => {
+    try {
+      verifier.run();
+      return { chain, ok: true, blocksVerified: verifier.blocks, entriesVerified: verifier.verifiedSize, failure: null };
+    } catch (error) {
+      if (!(error instanceof Failure)) throw error;
+      const failure = { kind: error.kind, blockHeight: error.blockHeight, message: error.message };
+      return { chain, ok: false, blocksVerified: verifier.blocks, entriesVerified: verifier.verifiedSize, failure };
+    }
+  });
+}
+
+class ChainVerifier {
+  readonly range = new CompactRange(nodeHasher);
+  readonly #tiles = new TileWriter();
+  /** Partial tiles as of the latest block: compared once the last block is in. */
+  readonly #edges = new Map<string, TileWrite>();
+  readonly #origin: string;
+  #fullTiles = 0;
+  #previous: Verified | null = null;
+  blocks = 0;
+  verifiedSize = 0;
+
+  constructor(
+    private readonly reader: LedgerReader,
+    private readonly chain: number,
+    private readonly verifiers: readonly VerifierKey[],
+    private readonly checkMetadata: boolean,
+  ) {
+    this.#origin = checkpointOrigin(reader.logName, chain);
+  }
+
+  run(): void {
+    for (;;) {
+      const page = this.reader.checkpoints(this.chain, { from: this.blocks, limit: checkpointsPerRead });
+      for (const stored of page) {
+        this.#verifyBlock(stored);
+        this.blocks += 1;
+        this.verifiedSize = this.range.size;
+      }
+      if (page.length < checkpointsPerRead) break;
+    }
+    this.#verifyChainRow();
+    this.#verifyEdgeTiles();
+  }
+
+  #verifyBlock(stored: StoredCheckpoint): void {
+    const height = this.blocks;
+    if (stored.blockHeight !== height) throw new Failure('block-height', height, `block ${height} is missing (next stored: ${stored.blockHeight})`);
+    const verified = this.#open(stored);
+    this.#checkLinks(verified);
+    const metadataProblem = this.#appendEntries(height, verified.checkpoint.treeSize);
+    if (!equal(this.range.root(), verified.checkpoint.rootHash)) {
+      throw new Failure('root', height, `block ${height}: the stored entries 0..${verified.checkpoint.treeSize - 1} give another root than its checkpoint`);
+    }
+    if (metadataProblem !== null) throw new Failure('entry-metadata', height, metadataProblem);
+    this.#checkConsistency(verified);
+    this.#checkTiles(height);
+    this.#previous = verified;
+  }
+
+  /** Opens the note with the trusted keys and checks the row's columns say what it says. */
+  #open(stored: StoredCheckpoint): Verified {
+    const height = stored.blockHeight;
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = openCheckpoint(stored.note, { verifiers: this.verifiers, origin: this.#origin, ed25519: ed25519Node }).checkpoint;
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      throw new Failure('checkpoint-signature', height, `block ${height}: checkpoint does not open: ${error.message}`);
+    }
+    const f = checkpoint.fareledger as FareledgerExtensions;
+    if (f.blockHeight !== height) throw new Failure('block-height', height, `block ${height}: its checkpoint says block ${f.blockHeight}`);
+    const columnsAgree =
+      stored.treeSize === checkpoint.treeSize &&
+      equal(stored.rootHash, checkpoint.rootHash) &&
+      stored.offsetFirst === f.kafkaOffsetFirst &&
+      stored.offsetNext === f.kafkaOffsetNext &&
+      stored.fareTableVersion === f.fareTableVersion &&
+      stored.sealedAtMs === f.sealedAtMs &&
+      equal(stored.checkpointHash, checkpointHash(stored.note));
+    if (!columnsAgree) throw new Failure('checkpoint-row', height, `block ${height}: the checkpoint row's columns disagree with its signed note`);
+    return { stored, checkpoint, fareledger: f };
+  }
+
+  #checkLinks({ stored, checkpoint, fareledger: f }: Verified): void {
+    const height = stored.blockHeight;
+    const previous = this.#previous;
+    const prevHash = previous === null ? new Uint8Array(checkpointHashBytes) : checkpointHash(previous.stored.note);
+    if (!equal(f.prevCheckpointHash, prevHash)) throw new Failure('prev-hash', height, `block ${height}: prev is not the hash of block ${height - 1}'s checkpoint`);
+    if (previous !== null && f.kafkaOffsetFirst !== previous.fareledger.kafkaOffsetNext) {
+      throw new Failure('offsets', height,
+        `block ${height} starts at offset ${f.kafkaOffsetFirst}, block ${height - 1} ended at ${previous.fareledger.kafkaOffsetNext}`);
+    }
+    if (checkpoint.treeSize < this.range.size) {
+      throw new Failure('tree-size', height, `block ${height}: tree size ${checkpoint.treeSize} is below the previous ${this.range.size}`);
+    }
+  }
+
+  /** Appends the stored entries up to treeSize; returns the first metadata problem, if any. */
+  #appendEntries(height: number, treeSize: number): string | null {
+    let problem: string | null = null;
+    while (this.range.size < treeSize) {
+      const from = this.range.size;
+      const page = this.reader.entries(this.chain, from, Math.min(treeSize, from + entriesPerRead));
+      page.forEach((entry, i) => {
+        if (entry.index !== from + i) throw new Failure('entries', height, `block ${height}: entry ${from + i} is missing`);
+        this.range.appendLeaves([entry.bytes], this.#tiles.visit);
+        if (this.checkMetadata && problem === null) problem = metadataProblem(entry);
+      });
+      if (page.length === 0) throw new Failure('entries', height, `block ${height}: entry ${from} is missing`);
+    }
+    return problem;
+  }
+
+  #checkConsistency({ stored, checkpoint }: Verified): void {
+    const previous = this.#previous;
+    if (previous === null) return;
+    const height = stored.blockHeight;
+    const size1 = previous.checkpoint.treeSize;
+    try {
+      const proof = this.reader.consistencyProof(this.chain, size1, checkpoint.treeSize);
+      verifyConsistency(nodeHasher, size1, checkpoint.treeSize, proof, previous.checkpoint.rootHash, checkpoint.rootHash);
+    } catch (error) {
+      if (!(error instanceof MerkleError)) throw error;
+      throw new Failure('consistency', height, `block ${height}: consistency proof from tree size ${size1} fails: ${error.message}`);
+    }
+  }
+
+  /** Full tiles are final: compare each with the stored one now. Partial ones wait for the end. */
+  #checkTiles(height: number): void {
+    for (const write of this.#tiles.flush()) {
+      const key = `${write.tileLevel}/${write.tileIndex}`;
+      if (write.width < TILE_WIDTH) {
+        this.#edges.set(key, write);
+        continue;
+      }
+      this.#edges.delete(key);
+      this.#fullTiles += 1;
+      this.#compareTile(write, height);
+    }
+  }
+
+  #compareTile(write: TileWrite, height: number | null): void {
+    const stored = this.reader.tile(this.chain, write.tileLevel, write.tileIndex);
+    if (stored === undefined || !equal(stored, write.bytes)) {
+      const at = height === null ? 'chain' : `block ${height}`;
+      throw new Failure('tiles', height, `${at}: stored tile ${write.tileLevel}/${write.tileIndex} differs from the tile rebuilt from the entries`);
+    }
+  }
+
+  #verifyEdgeTiles(): void {
+    for (const write of this.#edges.values()) this.#compareTile(write, null);
+    const count = this.reader.tileCount(this.chain);
+    if (count !== this.#fullTiles + this.#edges.size) {
+      throw new Failure('tiles', null, `chain has ${count} stored tiles, the entries make ${this.#fullTiles + this.#edges.size}`);
+    }
+  }
+
+  #verifyChainRow(): void {
+    const row = this.reader.chain(this.chain);
+    const last = this.#previous;
+    const count = this.reader.entryCount(this.chain);
+    if (count !== this.range.size) {
+      throw new Failure('entries', null, `chain holds ${count} entries, its checkpoints cover ${this.range.size}`);
+    }
+    if (last === null) {
+      if (row !== undefined) throw new Failure('chain-row', null, 'chain row exists but the chain has no checkpoint');
+      return;
+    }
+    const agrees = row !== undefined && row.treeSize === last.checkpoint.treeSize && row.blockHeight === last.stored.blockHeight &&
+      row.nextOffset === last.fareledger.kafkaOffsetNext && row.checkpoint === last.stored.note;
+    if (!agrees) throw new Failure('chain-row', null, `chain row disagrees with the latest checkpoint (block ${last.stored.blockHeight})`);
+  }
+}
+
+/** Whether an entry's stored columns are what its bytes say; a message when not. */
+function metadataProblem(entry: StoredEntry): string | null {
+  try {
+    const m = entryMetadataOf(decodeEntry(entry.bytes));
+    if (m.kind === entry.kind && m.key === entry.key && m.account === entry.account && m.timeMs === entry.timeMs) return null;
+    return `entry ${entry.index}: stored kind/key/account/timeMs differ from its bytes`;
+  } catch (error) {
+    if (!(error instanceof EntryDecodeError)) throw error;
+    return `entry ${entry.index} does not decode: ${error.reason}`;
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

@@ -1,0 +1,83 @@
+import type { FareTables, MetroNetwork } from '@fareledger/domain/fares';
+import type { TripBuilderConfig } from '@fareledger/domain/pairing';
+import type { LedgerWriter, SealedBlock } from '@fareledger/ledger';
+import { ChainProcessor } from './chain-processor.js';
+import type { SourceHandlers, SourceRecord } from './source.js';
+
+export interface BatcherDeps {
+  readonly writer: LedgerWriter;
+  readonly tables: FareTables;
+  readonly network: MetroNetwork;
+  readonly builderConfig: Partial<TripBuilderConfig>;
+  readonly entriesPerBlockMax: number;
+  readonly sealAgeMsMax: number;
+  readonly nowMs: () => number;
+  readonly onSealed: (block: SealedBlock, taps: number) => void;
+  readonly onRejected: (chain: number, offset: number, reason: string) => void;
+}
+
+/**
+ * The chains this process owns, fed by a tap source. Blocks are sealed when full (in
+ * process) or when their first entry is sealAgeMsMax old (a timer): wall-clock sealing only
+ * moves block boundaries, never entries, so a replay still gives the same entries.
+ */
+export class Batcher implements SourceHandlers {
+  readonly #deps: BatcherDeps;
+  readonly #chains = new Map<number, ChainProcessor>();
+  #sealTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: BatcherDeps) {
+    this.#deps = deps;
+  }
+
+  get chains(): readonly number[] {
+    return [...this.#chains.keys()].sort((a, b) => a - b);
+  }
+
+  assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    const starts = new Map<number, number>();
+    for (const partition of partitions) {
+      const processor = this.#chains.get(partition) ?? this.#processor(partition);
+      this.#chains.set(partition, processor);
+      starts.set(partition, processor.reload());
+    }
+    this.#sealTimer ??= setInterval(() => this.sealAged(), Math.max(1, Math.floor(this.#deps.sealAgeMsMax / 4)));
+    return Promise.resolve(starts);
+  }
+
+  revoked(partitions: readonly number[]): Promise<void> {
+    for (const partition of partitions) this.#chains.delete(partition);
+    return Promise.resolve();
+  }
+
+  records(partition: number, records: readonly SourceRecord[]): Promise<number> {
+    const processor = this.#chains.get(partition);
+    // Not ours (a batch fetched before a revocation): leave it to the new owner.
+    if (processor === undefined) return Promise.resolve(records[records.length - 1]!.offset + 1);
+    return Promise.resolve(processor.process(records));
+  }
+
+  /** Seals every chain whose pending block is at least sealAgeMsMax old. */
+  sealAged(): void {
+    const now = this.#deps.nowMs();
+    for (const processor of this.#chains.values()) {
+      const since = processor.pendingSinceMs;
+      if (since !== undefined && now - since >= this.#deps.sealAgeMsMax) processor.seal();
+    }
+  }
+
+  /** The shutdown contract's middle step: the source has stopped; seal everything pending. */
+  sealAll(): void {
+    if (this.#sealTimer !== undefined) clearInterval(this.#sealTimer);
+    this.#sealTimer = undefined;
+    for (const processor of this.#chains.values()) processor.seal();
+  }
+
+  #processor(chain: number): ChainProcessor {
+    const { writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed, onRejected } = this.#deps;
+    return new ChainProcessor({
+      chain, writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed,
+      onRejected: (offset, reason) => onRejected(chain, offset, reason),
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
+import { createSigningKeyFile, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
+import { createMetrics, healthRoutes, httpMetrics, type Logger, listen, metricsRoute, notFoundProblem, onProblemError } from '@fareledger/runtime';
+import { Hono } from 'hono';
+import { Counter } from 'prom-client';
+import { Batcher } from './batcher.js';
+import type { BatcherConfig } from './config.js';
+import { KafkaTapSource } from './kafka-source.js';
+import { LocalTapSource } from './local-source.js';
+import type { TapSource } from './source.js';
+
+export interface BatcherHandle {
+  readonly url: string;
+  /** The shutdown contract: stop fetching, seal what is pending, close the ledger, close HTTP. */
+  stop(): Promise<void>;
+}
+
+export interface StartBatcherOptions {
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+  readonly nowMs?: () => number;
+}
+
+export async function startBatcher(config: BatcherConfig, options: StartBatcherOptions): Promise<BatcherHandle> {
+  const { logger } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const signer = signingKey(config, logger);
+  const writer = LedgerWriter.open({ path: config.ledgerPath, logName: config.logName, signer, create: true });
+  const metrics = createMetrics({ service: 'batcher' });
+  const registers = [metrics.registry];
+  const blocksSealed = new Counter({ name: 'batcher_blocks_sealed_total', help: 'Blocks sealed, by chain', labelNames: ['chain'], registers });
+  const tapsSealed = new Counter({ name: 'batcher_taps_sealed_total', help: 'Tap entries sealed (duplicates excluded), by chain', labelNames: ['chain'], registers });
+  const entriesSealed = new Counter({ name: 'batcher_entries_sealed_total', help: 'Entries sealed (taps and trips), by chain', labelNames: ['chain'], registers });
+  const rejected = new Counter({ name: 'batcher_records_rejected_total', help: 'Tap-log records that are not valid tap entries (skipped)', labelNames: ['chain'], registers });
+  const batcher = new Batcher({
+    writer,
+    tables: loadSzmFareTables(),
+    network: loadSzmNetwork(),
+    builderConfig: { journeyMsMax: config.journeyMsMax },
+    entriesPerBlockMax: config.entriesPerBlockMax,
+    sealAgeMsMax: config.sealAgeMsMax,
+    nowMs,
+    onSealed: (block, taps) => {
+      const chain = String(block.chain);
+      blocksSealed.inc({ chain });
+      tapsSealed.inc({ chain }, taps);
+      entriesSealed.inc({ chain }, block.treeSize - block.indexFirst);
+    },
+    onRejected: (chain, offset, reason) => {
+      rejected.inc({ chain: String(chain) });
+      logger.error({ chain, offset, reason }, 'tap-log record is not a tap entry; skipped');
+    },
+  });
+  const source = tapSource(config);
+  const health = healthRoutes({ ready: async () => ({ checks: {} }), ...(options.signal === undefined ? {} : { stoppingSignal: options.signal }) });
+  const app = new Hono();
+  app.use('*', httpMetrics(metrics));
+  app.onError(onProblemError(logger));
+  app.notFound(notFoundProblem);
+  app.route('/', health.app);
+  app.get('/metrics', metricsRoute(metrics));
+  const server = await listen(app, { host: config.host, port: config.port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
+  await source.start(batcher);
+  logger.info({ url: server.url, tapLog: config.tapLog, ledger: config.ledgerPath, chains: batcher.chains }, 'batcher running');
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    stop: () =>
+      (stopped ??= (async () => {
+        health.markStopping();
+        await source.stop();
+        batcher.sealAll();
+        writer.close();
+        await server.close();
+        logger.info('batcher stopped');
+      })()),
+  };
+}
+
+function tapSource(config: BatcherConfig): TapSource {
+  if (config.tapLog === 'local') {
+    return new LocalTapSource({ path: config.tapLogPath, partitions: config.tapLogPartitions, pollMs: config.pollMs, readRecordsMax: config.entriesPerBlockMax });
+  }
+  return new KafkaTapSource({ brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, group: config.group, clientId: 'fareledger-batcher' });
+}
+
+/** Loaded, never generated in production; the embedded dev mode may create one, and says so. */
+function signingKey(config: BatcherConfig, logger: Logger) {
+  if (existsSync(config.signingKeyPath) || !config.devCreateKey) return loadSigningKey(config.signingKeyPath);
+  const key = createSigningKeyFile(config.signingKeyPath, config.signingKeyName);
+  logger.warn({ path: config.signingKeyPath, keyName: config.signingKeyName }, 'DEV MODE: created a new ledger signing key; production must load a key it was given');
+  return key;
+}

@@ -1,6 +1,6 @@
 import { assert } from '@fareledger/domain';
-import { ConfigError } from './config.js';
-import type { Logger } from './logger.js';
+import { ConfigError, parseCliArgs } from './config.js';
+import { createLogger, type Logger } from './logger.js';
 
 /** What `start` returns: the running service, stopped in the service's own shutdown order. */
 export interface ServiceHandle {
@@ -112,4 +112,39 @@ function failStart(error: unknown, logger: Logger | undefined, name: string, shu
   // Whatever start had opened before it failed may hold the event loop: do not wait for ever.
   const exitCode = process.exitCode;
   setTimeout(() => process.exit(exitCode), shutdownMsMax).unref();
+}
+
+export interface ServiceMainOptions {
+  /** The service's name: its logger's name and the `service` field of lifecycle logs. */
+  readonly name: string;
+  /** `--help` text (configHelp). */
+  readonly help: string;
+  /** The env variable of the service's shutdown bound, read before the config (runService needs it first). */
+  readonly shutdownMsMaxEnv: string;
+  readonly shutdownMsMaxDefault: number;
+  /** Reads the config (a ConfigError exits 2) and starts the service. */
+  readonly start: (logger: Logger, signal: AbortSignal) => Promise<ServiceHandle>;
+}
+
+/**
+ * A service's whole `main.ts`: `--help` (exit 0) or a stray argument (exit 2), else
+ * runService. The logger is made lazily, so a bad LOG_LEVEL ends like any configuration
+ * error: its message, exit 2. A malformed shutdown bound falls back to the default here;
+ * the config then reports it by name.
+ */
+export async function serviceMain(options: ServiceMainOptions): Promise<void> {
+  const action = parseCliArgs(process.argv.slice(2), options.help);
+  if (action !== 'run') {
+    process.exitCode = action === 'exit-0' ? 0 : 2;
+    return;
+  }
+  let logger: Logger | undefined;
+  const makeLogger = () => (logger ??= createLogger(options.name));
+  const bound = Number(process.env[options.shutdownMsMaxEnv] ?? '');
+  await runService({
+    name: options.name,
+    logger: makeLogger,
+    shutdownMsMax: Number.isSafeInteger(bound) && bound > 0 ? bound : options.shutdownMsMaxDefault,
+    start: (signal) => options.start(makeLogger(), signal),
+  });
 }

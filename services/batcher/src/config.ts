@@ -3,14 +3,13 @@ import {
   ConfigError,
   configHelp,
   envBool,
-  envEnum,
-  envHostPortList,
   envInt,
   envPath,
   envString,
   loadConfig,
   logLevelSetting,
 } from '@fareledger/runtime';
+import { tapLogSettings } from '@fareledger/tap-log/config';
 
 const second = 1000;
 const minute = 60 * second;
@@ -25,11 +24,7 @@ export const batcherConfigSpec = {
   port: { env: 'BATCHER_PORT', default: '8082', schema: envInt({ min: 0, max: 65_535 }), description: 'TCP port of the health and metrics endpoint; 0 picks a free one (logged).' },
   logLevel: logLevelSetting,
 
-  tapLog: { env: 'TAP_LOG', default: 'local', schema: envEnum(['local', 'kafka']), description: '`local`: read the embedded SQLite tap log. `kafka`: consume fare.taps in the consumer group BATCHER_GROUP.' },
-  tapLogPath: { env: 'TAP_LOG_PATH', default: 'data/taps.db', schema: envPath(), description: 'SQLite file of the local tap log (TAP_LOG=local).' },
-  tapLogPartitions: { env: 'TAP_LOG_PARTITIONS', default: '4', schema: envInt({ min: 1, max: 256 }), description: 'Partitions of the tap log = ledger chains; must match the log.' },
-  kafkaBrokers: { env: 'KAFKA_BROKERS', default: '127.0.0.1:9092', schema: envHostPortList(), description: 'Kafka bootstrap brokers (TAP_LOG=kafka).' },
-  kafkaTopicTaps: { env: 'KAFKA_TOPIC_TAPS', default: 'fare.taps', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,249}$/ }), description: 'Topic of taps (TAP_LOG=kafka).' },
+  ...tapLogSettings,
   kafkaTopicBlocks: { env: 'KAFKA_TOPIC_BLOCKS', default: 'fare.blocks', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,249}$/ }), description: 'Topic sealed blocks are published to, for read replicas (TAP_LOG=kafka).' },
   group: { env: 'BATCHER_GROUP', default: 'fareledger-batcher', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,128}$/ }), description: 'Kafka consumer group: batchers in one group split the partitions.' },
 

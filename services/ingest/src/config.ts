@@ -1,8 +1,6 @@
 import {
   type ConfigOf,
   configHelp,
-  envEnum,
-  envHostPortList,
   envInt,
   envPath,
   envString,
@@ -10,6 +8,7 @@ import {
   loadConfig,
   logLevelSetting,
 } from '@fareledger/runtime';
+import { tapLogSettings } from '@fareledger/tap-log/config';
 
 const second = 1000;
 const minute = 60 * second;
@@ -25,11 +24,7 @@ export const ingestConfigSpec = {
   port: { env: 'INGEST_PORT', default: '8081', schema: envInt({ min: 0, max: 65_535 }), description: 'TCP port; 0 picks a free one (logged).' },
   logLevel: logLevelSetting,
 
-  tapLog: { env: 'TAP_LOG', default: 'local', schema: envEnum(['local', 'kafka']), description: '`local`: the embedded SQLite log (one machine, no Kafka). `kafka`: the fare.taps topic on KAFKA_BROKERS.' },
-  tapLogPath: { env: 'TAP_LOG_PATH', default: 'data/taps.db', schema: envPath(), description: 'SQLite file of the local tap log (TAP_LOG=local).' },
-  tapLogPartitions: { env: 'TAP_LOG_PARTITIONS', default: '4', schema: envInt({ min: 1, max: 256 }), description: 'Partitions (= ledger chains) of a new local tap log; an existing file keeps its own count, and a different value is refused.' },
-  kafkaBrokers: { env: 'KAFKA_BROKERS', default: '127.0.0.1:9092', schema: envHostPortList(), description: 'Kafka bootstrap brokers, comma-separated host:port (TAP_LOG=kafka).' },
-  kafkaTopicTaps: { env: 'KAFKA_TOPIC_TAPS', default: 'fare.taps', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,249}$/ }), description: 'Topic taps are produced to, keyed by account (TAP_LOG=kafka).' },
+  ...tapLogSettings,
   kafkaClientId: { env: 'INGEST_KAFKA_CLIENT_ID', default: 'fareledger-ingest', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,128}$/ }), description: 'Kafka client id, shown in broker logs and quotas.' },
 
   devicesPath: { env: 'INGEST_DEVICES_PATH', default: 'data/devices.db', schema: envPath(), description: 'SQLite file of the device registry (device keys: keep it 0600, apart from the ledger). Several ingest processes on one machine may share it.' },

@@ -26,6 +26,7 @@ export const batcherConfigSpec = {
 
   ...tapLogSettings,
   kafkaTopicBlocks: { env: 'KAFKA_TOPIC_BLOCKS', default: 'fare.blocks', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,249}$/ }), description: 'Topic sealed blocks are published to, for read replicas (TAP_LOG=kafka).' },
+  kafkaSessionTimeoutMs: { env: 'BATCHER_KAFKA_SESSION_TIMEOUT_MS', default: '10000', schema: envInt({ min: 6000, max: 5 * minute }), description: 'A batcher that stops heartbeating (killed) loses its partitions after this; the broker accepts 6 s and up.' },
   group: { env: 'BATCHER_GROUP', default: 'fareledger-batcher', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,128}$/ }), description: 'Kafka consumer group: batchers in one group split the partitions.' },
 
   ledgerPath: { env: 'LEDGER_PATH', default: 'data/ledger.db', schema: envPath(), description: 'SQLite file of the ledger.' },

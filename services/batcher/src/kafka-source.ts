@@ -6,6 +6,7 @@ export interface KafkaSourceOptions {
   readonly topic: string;
   readonly group: string;
   readonly clientId: string;
+  readonly sessionTimeoutMs: number;
 }
 
 /**
@@ -22,7 +23,13 @@ export class KafkaTapSource implements TapSource {
   constructor(options: KafkaSourceOptions) {
     this.#options = options;
     const kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.NOTHING });
-    this.#consumer = kafka.consumer({ groupId: options.group, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+    this.#consumer = kafka.consumer({
+      groupId: options.group,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)),
+    });
   }
 
   async start(handlers: SourceHandlers): Promise<void> {

@@ -82,7 +82,7 @@ function tapSource(config: BatcherConfig): TapSource {
   if (config.tapLog === 'local') {
     return new LocalTapSource({ path: config.tapLogPath, partitions: config.tapLogPartitions, pollMs: config.pollMs, readRecordsMax: config.entriesPerBlockMax });
   }
-  return new KafkaTapSource({ brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, group: config.group, clientId: 'fareledger-batcher' });
+  return new KafkaTapSource({ brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, group: config.group, clientId: 'fareledger-batcher', sessionTimeoutMs: config.kafkaSessionTimeoutMs });
 }
 
 /** Loaded, never generated in production; the embedded dev mode may create one, and says so. */

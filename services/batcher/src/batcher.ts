@@ -14,6 +14,8 @@ export interface BatcherDeps {
   readonly nowMs: () => number;
   readonly onSealed: (block: SealedBlock, taps: number) => void;
   readonly onRejected: (chain: number, offset: number, reason: string) => void;
+  /** After each assignment: the chains this process now owns. */
+  readonly onAssigned?: (chains: readonly number[], revoked: readonly number[]) => void;
 }
 
 /**
@@ -41,12 +43,14 @@ export class Batcher implements SourceHandlers {
       this.#chains.set(partition, processor);
       starts.set(partition, processor.reload());
     }
+    this.#deps.onAssigned?.(this.chains, []);
     this.#sealTimer ??= setInterval(() => this.sealAged(), Math.max(1, Math.floor(this.#deps.sealAgeMsMax / 4)));
     return Promise.resolve(starts);
   }
 
   revoked(partitions: readonly number[]): Promise<void> {
     for (const partition of partitions) this.#chains.delete(partition);
+    this.#deps.onAssigned?.(this.chains, partitions);
     return Promise.resolve();
   }
 

@@ -47,6 +47,7 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
       tapsSealed.inc({ chain }, taps);
       entriesSealed.inc({ chain }, block.treeSize - block.indexFirst);
     },
+    onAssigned: (chains, revoked) => logger.info({ chains, revoked }, 'chains assigned'),
     onRejected: (chain, offset, reason) => {
       rejected.inc({ chain: String(chain) });
       logger.error({ chain, offset, reason }, 'tap-log record is not a tap entry; skipped');

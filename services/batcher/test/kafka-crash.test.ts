@@ -42,68 +42,103 @@ function tapRecords(): TapRecord[] {
   return withRetries;
 }
 
+function batcherEnv(topic: string, name: string): Record<string, string> {
+  return {
+    TAP_LOG: 'kafka',
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC_TAPS: topic,
+    BATCHER_GROUP: `batcher-${name}-${runId}`,
+    BATCHER_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    LEDGER_PATH: path.join(dir, `ledger-${name}.db`),
+    LEDGER_SIGNING_KEY_PATH: path.join(dir, `signing-${name}.key`),
+    BATCHER_DEV_CREATE_KEY: 'true',
+    BATCHER_ENTRIES_PER_BLOCK_MAX: '1000',
+    BATCHER_SEAL_AGE_MS_MAX: '100',
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** Streams records onto the topic in slices of 250, a little apart, as ingest would. */
+async function stream(topic: string, records: readonly TapRecord[]): Promise<void> {
+  const log = await openTapLog({ kind: 'kafka', brokers, topic, clientId: 'crash-producer', partitions: 4 });
+  try {
+    for (let index = 0; index < records.length; index += 250) {
+      await log.append(records.slice(index, index + 250));
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+  } finally {
+    await log.close();
+  }
+}
+
+/** Waits until every chain has sealed up to the topic's end, then checks the ledger against a replay. */
+async function expectExactlyOnce(topic: string, ledgerPath: string, records: readonly TapRecord[], context: () => string): Promise<void> {
+  const ends = await kafkaEndOffsets(brokers, topic);
+  await waitFor(() => {
+    const reader = LedgerReader.open({ path: ledgerPath });
+    try {
+      return ends.every((end, chain) => end === 0 || reader.chain(chain)?.nextOffset === end);
+    } finally {
+      reader.close();
+    }
+  }, 180_000, context);
+  const check = checkLedger(ledgerPath, await readKafkaTaps(brokers, topic, { untilOffsets: ends }));
+  expect(check.tapsInLog).toBe(records.length);
+  expect(check.uniqueTaps).toBe(tapCount);
+  expect(check.tapsInLedger).toBe(tapCount);
+  expect(check.mismatches).toEqual([]);
+  expect(check.chainFailures).toEqual([]);
+}
+
+function seededRandom(seed: number): (n: number) => number {
+  let random = seed;
+  return (n) => {
+    random = (Math.imul(random, 1_664_525) + 1_013_904_223) >>> 0;
+    return random % n;
+  };
+}
+
 describe('batcher crash safety on a real broker', () => {
   it(`${tapCount} taps streamed while the batcher is SIGKILLed ${kills} times: each tap once, trips equal a replay, chains verify`, { timeout: 600_000 }, async () => {
     const topic = `fare.taps.crash-${runId}`;
     await ensureTopics(brokers, [{ topic, numPartitions: 4 }]);
-    const env = {
-      TAP_LOG: 'kafka',
-      KAFKA_BROKERS: brokers.join(','),
-      KAFKA_TOPIC_TAPS: topic,
-      BATCHER_GROUP: `batcher-crash-${runId}`,
-      BATCHER_KAFKA_SESSION_TIMEOUT_MS: '6000',
-      LEDGER_PATH: path.join(dir, 'ledger.db'),
-      LEDGER_SIGNING_KEY_PATH: path.join(dir, 'signing.key'),
-      BATCHER_DEV_CREATE_KEY: 'true',
-      BATCHER_ENTRIES_PER_BLOCK_MAX: '1000',
-      BATCHER_SEAL_AGE_MS_MAX: '100',
-      LOG_LEVEL: 'info',
-    };
-    const log = await openTapLog({ kind: 'kafka', brokers, topic, clientId: 'crash-producer', partitions: 4 });
+    const env = batcherEnv(topic, 'crash');
     const records = tapRecords();
-    let random = 0x9e3779b9;
-    const next = (n: number) => {
-      random = (Math.imul(random, 1_664_525) + 1_013_904_223) >>> 0;
-      return random % n;
-    };
-    let producing = true;
-    const producer = (async () => {
-      for (let index = 0; index < records.length; index += 250) {
-        await log.append(records.slice(index, index + 250));
-        await new Promise((resolve) => setTimeout(resolve, 40));
-      }
-      producing = false;
-    })();
-
+    const next = seededRandom(0x9e3779b9);
+    const streaming = stream(topic, records);
     let batcher: BatcherProcess = await startBatcherProcess(env);
     for (let kill = 0; kill < kills; kill += 1) {
       await new Promise((resolve) => setTimeout(resolve, 500 + next(2500)));
       expect(await batcher.kill('SIGKILL')).toBe(null);
       batcher = await startBatcherProcess(env);
     }
-    await producer;
-    expect(producing).toBe(false);
-    await log.close();
-
-    const ends = await kafkaEndOffsets(brokers, topic);
-    await waitFor(() => {
-      const reader = LedgerReader.open({ path: env.LEDGER_PATH });
-      try {
-        return ends.every((end, chain) => end === 0 || reader.chain(chain)?.nextOffset === end);
-      } finally {
-        reader.close();
-      }
-    }, 180_000, () => batcher.output());
+    await streaming;
+    await expectExactlyOnce(topic, env.LEDGER_PATH!, records, () => batcher.output());
     expect(await batcher.kill('SIGTERM')).toBe(0);
+  });
 
-    const check = checkLedger(env.LEDGER_PATH, await readKafkaTaps(brokers, topic, { untilOffsets: ends }));
-    expect(check.tapsInLog).toBe(records.length);
-    expect(check.uniqueTaps).toBe(tapCount);
-    expect(check.tapsInLedger).toBe(tapCount);
-    expect(check.mismatches).toEqual([]);
-    expect(check.chainFailures).toEqual([]);
+  it(`two batchers in one group split the partitions; one killed mid-stream, the other takes over: each tap once, no fork`, { timeout: 600_000 }, async () => {
+    const topic = `fare.taps.rebalance-${runId}`;
+    await ensureTopics(brokers, [{ topic, numPartitions: 4 }]);
+    const env = batcherEnv(topic, 'rebalance');
+    const records = tapRecords();
+    const first = await startBatcherProcess(env);
+    const second = await startBatcherProcess(env);
+    const assignments = (output: string) =>
+      output.split('\n').filter((line) => line.includes('"chains assigned"')).map((line) => (JSON.parse(line) as { chains: number[] }).chains.length);
+    // Both members in the group, the partitions split between them, before any tap arrives.
+    await waitFor(() => assignments(first.output()).at(-1) === 2 && assignments(second.output()).at(-1) === 2, 60_000, () => first.output() + second.output());
+    const streaming = stream(topic, records);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await first.kill('SIGKILL')).toBe(null);
+    await streaming;
+    await expectExactlyOnce(topic, env.LEDGER_PATH!, records, () => second.output());
+    expect(await second.kill('SIGTERM')).toBe(0);
+    // The survivor took over the killed member's partitions.
+    expect(assignments(second.output()).at(-1)).toBe(4);
   });
 });
+
 
 async function waitFor(condition: () => boolean, timeoutMs: number, context: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -32,7 +32,10 @@ export async function startBatcherProcess(env: Record<string, string>): Promise<
     },
   };
   for (let waitedMs = 0; !output.includes('"batcher running"'); waitedMs += 25) {
-    if (child.exitCode !== null || waitedMs > 60_000) throw new Error(`batcher did not start:\n${output}`);
+    if (child.exitCode !== null || waitedMs > 60_000) {
+      child.kill('SIGKILL'); // never leave an orphan consuming after the test has failed
+      throw new Error(`batcher did not start:\n${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return process_;

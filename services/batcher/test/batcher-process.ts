@@ -13,11 +13,20 @@ export interface BatcherProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+const live = new Set<ChildProcess>();
+
+/** For afterAll: no batcher outlives its test, whatever failed. */
+export function killAllBatchers(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 export async function startBatcherProcess(env: Record<string, string>): Promise<BatcherProcess> {
   const child = spawn(process.execPath, ['--import', tsx, mainPath], {
     env: { PATH: process.env.PATH ?? '', BATCHER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

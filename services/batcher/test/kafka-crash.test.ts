@@ -13,7 +13,7 @@ import { ensureTopics } from '@fareledger/infra/kafka';
 import { LedgerReader } from '@fareledger/ledger';
 import { kafkaEndOffsets, openTapLog, readKafkaTaps, type TapRecord } from '@fareledger/tap-log';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type BatcherProcess, startBatcherProcess } from './batcher-process.js';
+import { type BatcherProcess, killAllBatchers, startBatcherProcess } from './batcher-process.js';
 import { cityTaps } from './city-taps.js';
 import { checkLedger } from './ledger-check.js';
 
@@ -23,7 +23,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'batcher-crash-'));
 const tapCount = Number(process.env.CRASH_TAPS ?? 50_000);
 const kills = Number(process.env.CRASH_KILLS ?? 20);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  killAllBatchers();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** The taps as ingest would have appended them: canonical tap entries keyed by account. */
 function tapRecords(): TapRecord[] {
@@ -131,11 +134,11 @@ describe('batcher crash safety on a real broker', () => {
     const streaming = stream(topic, records);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await first.kill('SIGKILL')).toBe(null);
+    // The survivor takes over the killed member's partitions once its session times out.
+    await waitFor(() => assignments(second.output()).at(-1) === 4, 60_000, () => second.output());
     await streaming;
     await expectExactlyOnce(topic, env.LEDGER_PATH!, records, () => second.output());
     expect(await second.kill('SIGTERM')).toBe(0);
-    // The survivor took over the killed member's partitions.
-    expect(assignments(second.output()).at(-1)).toBe(4);
   });
 });
 

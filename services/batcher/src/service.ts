@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import { createSigningKeyFile, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
-import { createMetrics, healthRoutes, httpMetrics, type Logger, listen, metricsRoute, notFoundProblem, onProblemError } from '@fareledger/runtime';
-import { Hono } from 'hono';
+import { createMetrics, healthRoutes, type Logger, listen, serviceApp } from '@fareledger/runtime';
 import { Counter } from 'prom-client';
 import { Batcher } from './batcher.js';
 import type { BatcherConfig } from './config.js';
@@ -54,13 +53,8 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
     },
   });
   const source = tapSource(config);
-  const health = healthRoutes({ ready: async () => ({ checks: {} }), ...(options.signal === undefined ? {} : { stoppingSignal: options.signal }) });
-  const app = new Hono();
-  app.use('*', httpMetrics(metrics));
-  app.onError(onProblemError(logger));
-  app.notFound(notFoundProblem);
-  app.route('/', health.app);
-  app.get('/metrics', metricsRoute(metrics));
+  const health = healthRoutes({ ready: async () => ({ checks: {} }), stoppingSignal: options.signal });
+  const app = serviceApp({ metrics, logger, health });
   const server = await listen(app, { host: config.host, port: config.port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
   await source.start(batcher);
   logger.info({ url: server.url, tapLog: config.tapLog, ledger: config.ledgerPath, chains: batcher.chains }, 'batcher running');

@@ -1,17 +1,14 @@
 import {
   genericProblemTypes,
   type HealthRoutes,
-  httpMetrics,
   type Logger,
   type Metrics,
-  metricsRoute,
-  notFoundProblem,
-  onProblemError,
   problem,
   problemDocsRoutes,
+  serviceApp,
 } from '@fareledger/runtime';
 import type { TapLog } from '@fareledger/tap-log';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.js';
 import type { IngestConfig } from './config.js';
 import type { DeviceDoor } from './device-door.js';
@@ -39,10 +36,7 @@ export interface IngestAppDeps {
 /** The ingest HTTP app: every route, no socket (tests drive it with app.request()). */
 export function createIngestApp(deps: IngestAppDeps): Hono {
   const { config } = deps;
-  const app = new Hono();
-  app.use('*', httpMetrics(deps.metrics));
-  app.onError(onProblemError(deps.logger));
-  app.notFound(notFoundProblem);
+  const app = serviceApp({ metrics: deps.metrics, logger: deps.logger, health: deps.health });
 
   const handler = tapsHandler({
     door: deps.door,
@@ -64,7 +58,5 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   app.route('/', docsPageRoutes({ title: 'Fareledger ingest API', openapiPath: '/openapi.json' }));
   app.route('/', problemDocsRoutes({ ...genericProblemTypes, ...ingestProblemTypes }));
-  app.route('/', deps.health.app);
-  app.get('/metrics', metricsRoute(deps.metrics));
   return app;
 }

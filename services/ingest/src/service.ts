@@ -44,7 +44,7 @@ export async function startIngest(config: IngestConfig, options: StartIngestOpti
   const log = tapLog;
   const health = healthRoutes({
     ready: () => tapLogReadiness(log),
-    ...(options.signal === undefined ? {} : { stoppingSignal: options.signal }),
+    stoppingSignal: options.signal,
   });
   const replayGuard = new ReplayGuard({ skewMsMax: config.signatureSkewMsMax, entriesMax: config.replayEntriesMax });
   const app = createIngestApp({ config, door: { registry, replayGuard, nowMs }, tapLog: log, metrics, ingestMetrics, health, logger });

@@ -19,7 +19,7 @@ export interface HealthOptions {
   /** A readiness check that has not answered in this time counts as down. Default 2000. */
   readonly readyTimeoutMs?: number;
   /** Aborting it has the effect of `markStopping()`: pass runService's signal. */
-  readonly stoppingSignal?: AbortSignal;
+  readonly stoppingSignal?: AbortSignal | undefined;
 }
 
 export interface HealthRoutes {

@@ -46,4 +46,5 @@ export {
 } from './problem.js';
 export { readBodyLimited } from './body.js';
 export { problemDocsRoutes } from './problem-docs.js';
+export { serviceApp, type ServiceAppOptions } from './service-app.js';
 export { notFoundProblem, onProblemError, problemContentType, problemResponse } from './problem-http.js';

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { encodeEntry } from '@fareledger/codecs';
 import { tapEntry } from '@fareledger/domain';
 import { tapInputSchema, toTap } from '@fareledger/domain/tap-schema';
-import { brokerAnswers, ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
+import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import { LedgerReader } from '@fareledger/ledger';
 import { silentLogger } from '@fareledger/runtime';
 import { kafkaEndOffsets, LocalTapLog, openTapLog, type TapRecord } from '@fareledger/tap-log';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     }
     if (args.only !== 'local') {
       const kafka = readKafkaConfig();
-      if (!(await brokerAnswers(kafka.brokers))) startedKafka = (await startKafka(kafka)).started;
+      startedKafka = (await startKafka(kafka)).started; // only when no broker answers
       const topic = `fare.taps.bench-${Date.now().toString(36)}`;
       await ensureTopics(kafka.brokers, [{ topic, numPartitions: 4, configEntries: [{ name: 'retention.ms', value: '3600000' }] }]);
       const log = await openTapLog({ kind: 'kafka', brokers: kafka.brokers, topic, clientId: 'bench-seal', partitions: 4 });

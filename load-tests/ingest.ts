@@ -5,8 +5,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { signRequest } from '@fareledger/device-auth';
 import { formatEventTime } from '@fareledger/domain';
-import { brokerAnswers, ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
+import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import autocannon from 'autocannon';
+import { type Device, registerDevice } from '../services/ingest/test/ingest-client.js';
 import { type Child, startChild } from './processes.js';
 
 // Ingest throughput on this machine, in one run, side by side:
@@ -62,12 +63,6 @@ const nodeArgs = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-di
 const adminToken = randomBytes(32).toString('base64url');
 const loadTopic = 'fare.taps.load';
 
-interface Device {
-  readonly deviceId: string;
-  readonly keyId: string;
-  readonly secret: Uint8Array;
-}
-
 interface Figures {
   readonly scenario: string;
   readonly requestsPerS: number;
@@ -103,13 +98,11 @@ async function main(): Promise<void> {
   report(results);
 }
 
+/** startKafka starts the broker only when none answers; `started` says whether we must stop it. */
 async function ensureBroker(): Promise<boolean> {
   const config = readKafkaConfig();
-  let started = false;
-  if (!(await brokerAnswers(config.brokers))) {
-    console.log('load:ingest: starting the Kafka broker (infra/kafka)');
-    started = (await startKafka(config)).started;
-  }
+  const { started } = await startKafka(config);
+  if (started) console.log('load:ingest: started the Kafka broker (infra/kafka)');
   await ensureTopics(config.brokers, [{ topic: loadTopic, numPartitions: 4, configEntries: [{ name: 'retention.ms', value: '600000' }] }]);
   return started;
 }
@@ -138,26 +131,14 @@ async function measureIngest(log: 'local' | 'kafka', dir: string): Promise<Figur
   }
 }
 
-async function registerDevices(ingest: Child, count: number): Promise<Device[]> {
-  const devices: Device[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const deviceId = `load-g${String(index).padStart(3, '0')}`;
-    const response = await fetch(`${ingest.url}/v1/admin/devices`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ deviceId, operatorId: 'szmc', mode: 'metro' }),
-    });
-    if (response.status !== 201) throw new Error(`registering ${deviceId}: ${response.status} ${await response.text()}`);
-    const { keyId, secret } = (await response.json()) as { keyId: string; secret: string };
-    devices.push({ deviceId, keyId, secret: Buffer.from(secret, 'base64url') });
-  }
-  return devices;
+function registerDevices(ingest: Child, count: number): Promise<Device[]> {
+  return Promise.all(Array.from({ length: count }, (_, index) => registerDevice(ingest.url, adminToken, `load-g${String(index).padStart(3, '0')}`)));
 }
 
 type SetupRequest = (request: { headers?: Record<string, string>; body?: Buffer | string }, context: Record<string, unknown>) => unknown;
 
 /** Signs each request as a device would: fresh timestamp, fresh signature. */
-function signedRequest(device: Device, target: string, body: Buffer, request: Parameters<SetupRequest>[0]): Parameters<SetupRequest>[0] {
+function signedRequest(device: Pick<Device, 'deviceId' | 'keyId' | 'secret'>, target: string, body: Buffer, request: Parameters<SetupRequest>[0]): Parameters<SetupRequest>[0] {
   const authorization = signRequest({ deviceId: device.deviceId, keyId: device.keyId, secret: device.secret, method: 'POST', target, timestampMs: Date.now(), body });
   request.headers = { 'content-type': 'application/json', authorization };
   request.body = body;

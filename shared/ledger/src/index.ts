@@ -10,7 +10,6 @@ export {
   LedgerReader,
   tileCacheTilesDefault,
   type ChainSummary,
-  type EntryCursor,
   type LedgerReaderOptions,
   type SigningKeyRecord,
   type StoredCheckpoint,

@@ -34,30 +34,29 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const withIndex = (chain: number) => (e: LedgerEntryInput) => ({ chain, index: sealed[chain]!.indexOf(e), ...e });
+const stored = (chain: number, index: number) => ({ chain, index, bytes: sealed[chain]![index]!.bytes });
 
 describe('LedgerReader', () => {
-  it('finds entries by index range, by key, and a wallet\'s entries newest first in pages', () => {
-    expect(reader.entry(1, 599)).toEqual(withIndex(1)(sealed[1]![599]!));
+  it('reads entries by index and range, across entry bundles, verbatim', () => {
+    expect(reader.entry(1, 599)).toEqual(stored(1, 599));
+    expect(reader.entry(1, 0)).toEqual(stored(1, 0));
     expect(reader.entry(1, 1_200)).toBeUndefined();
     expect(reader.entries(0, 1_198, 1_300).map((e) => e.index)).toEqual([1_198, 1_199]);
-    expect(reader.entryByKey('trip', 'bv-0457/t1x4')).toEqual(withIndex(1)(sealed[1]![5]!));
-    expect(reader.entryByKey('tap', 'bv-0457/t1x4')).toEqual(withIndex(1)(sealed[1]![4]!));
-    expect(reader.entryByKey('adjustment', 'adj-0-96')).toEqual(withIndex(0)(sealed[0]![96]!));
-    expect(reader.entryByKey('tap', 'bv-0457/t1x5')).toBeUndefined(); // entry 5 is a trip
+    // 250..770 spans bundles 0 (partial), 1, 2 and 3 (partial).
+    expect(reader.entries(0, 250, 770)).toEqual(Array.from({ length: 520 }, (_, i) => stored(0, 250 + i)));
+    expect(reader.entries(0, 5, 5)).toEqual([]);
+    expect([reader.entryCount(0), reader.entryCount(1), reader.entryCount(2)]).toEqual([1_200, 1_200, 0]);
+  });
 
-    const account = 'wa_c0a7';
-    const all = sealed[0]!.filter((e) => e.account === account).map(withIndex(0))
-      .sort((a, b) => b.timeMs - a.timeMs || b.index - a.index);
-    expect(all.length).toBe(31);
-    const pages: number[][] = [];
-    let page = reader.entriesByAccount(account, { limit: 8 });
-    while (page.length > 0) {
-      pages.push(page.map((e) => e.index));
-      page = reader.entriesByAccount(account, { before: page.at(-1)!, limit: 8 });
-    }
-    expect(pages.map((p) => p.length)).toEqual([8, 8, 8, 7]);
-    expect(pages.flat()).toEqual(all.map((e) => e.index));
+  it('answers the duplicate index: a tap by key and event time, per chain', () => {
+    const taps = sealed[1]!.filter((e) => e.kind === 'tap');
+    const tap = taps[3]!;
+    expect([
+      reader.hasTap(1, tap.key, tap.timeMs),
+      reader.hasTap(1, tap.key, tap.timeMs + 1),
+      reader.hasTap(0, tap.key, tap.timeMs),
+      reader.tapKeyCount(1),
+    ]).toEqual([true, false, false, taps.length]);
   });
 
   it('lists checkpoints by height and finds one by tree size', () => {
@@ -134,13 +133,15 @@ describe('opening a ledger file', () => {
       new LedgerFormatError(`ledger ${path} is the log "fareledger.test/szm", not "fareledger.test/other"`));
     expect(() => LedgerWriter.open({ path, logName: 'fareledger.test/other', signer: keyA })).toThrow(LedgerFormatError);
 
-    const v2 = join(dir, 'v2.db');
-    LedgerWriter.open({ path: v2, logName, signer: keyA, create: true }).close();
-    const db = new Database(v2);
-    db.prepare("UPDATE ledger_meta SET value = '2' WHERE name = 'format'").run();
-    db.close();
-    expect(() => LedgerWriter.open({ path: v2, logName, signer: keyA })).toThrow(
-      new LedgerFormatError(`ledger ${v2} has format version 2; this code reads version 1 only`));
+    for (const version of ['1', '3']) { // 1: entry rows and key indexes, before entry bundles
+      const other = join(dir, `v${version}.db`);
+      LedgerWriter.open({ path: other, logName, signer: keyA, create: true }).close();
+      const db = new Database(other);
+      db.prepare("UPDATE ledger_meta SET value = ? WHERE name = 'format'").run(version);
+      db.close();
+      expect(() => LedgerWriter.open({ path: other, logName, signer: keyA })).toThrow(
+        new LedgerFormatError(`ledger ${other} has format version ${version}; this code reads version 2 only`));
+    }
 
     const other = join(dir, 'taps.db');
     const taps = new Database(other);

@@ -1,4 +1,4 @@
-import { aSafeUint, assert, type EntryType } from '@fareledger/domain';
+import { aSafeUint, assert } from '@fareledger/domain';
 import {
   consistencyProof as readConsistencyProof,
   inclusionProof as readInclusionProof,
@@ -8,6 +8,7 @@ import {
 } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
+import { bundleWidth, decodeBundle } from './entry-bundle.js';
 import { bytesOf, openLedgerDatabase } from './schema.js';
 import { prepareTileSelect, TileCache } from './tile-store.js';
 
@@ -30,23 +31,13 @@ export interface LedgerReaderOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/** A sealed entry: decode `bytes` (decodeEntry) for what it says. */
 export interface StoredEntry {
   readonly chain: number;
   /** Leaf index in the chain's log. */
   readonly index: number;
-  readonly kind: EntryType;
-  readonly key: string;
-  readonly account: string;
-  readonly timeMs: number;
   /** The entry bytes exactly as sealed: the Merkle leaf. */
   readonly bytes: Uint8Array;
-}
-
-/** Where a wallet's listing continues: the last entry of the previous page will do. */
-export interface EntryCursor {
-  readonly timeMs: number;
-  readonly chain: number;
-  readonly index: number;
 }
 
 export interface StoredCheckpoint {
@@ -84,13 +75,8 @@ export interface ChainSummary {
   readonly checkpoint: string;
 }
 
-interface EntryRow {
-  chain: number;
-  idx: number;
-  kind: EntryType;
-  key: string;
-  account: string;
-  time_ms: number;
+interface BundleRow {
+  bundle_index: number;
   bytes: Buffer;
 }
 
@@ -108,23 +94,17 @@ interface CheckpointRow {
   note: string;
 }
 
-const entryColumns = 'chain, idx, kind, key, account, time_ms, bytes';
 const checkpointColumns =
   'chain, block_height, tree_size, root_hash, offset_first, offset_next, fare_table_version, sealed_at_ms, checkpoint_hash, verifier_key, note';
 
 function prepareReaderStatements(db: Database.Database) {
   return {
-    entry: db.prepare<[number, number], EntryRow>(`SELECT ${entryColumns} FROM entries WHERE chain = ? AND idx = ?`),
-    entries: db.prepare<[number, number, number], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE chain = ? AND idx >= ? AND idx < ? ORDER BY idx`),
-    entryByKey: db.prepare<[string, string], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE kind = ? AND key = ? ORDER BY chain LIMIT 1`),
-    byAccount: db.prepare<[string, number], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE account = ? ORDER BY time_ms DESC, chain DESC, idx DESC LIMIT ?`),
-    byAccountBefore: db.prepare<[string, number, number, number, number], EntryRow>(
-      `SELECT ${entryColumns} FROM entries WHERE account = ? AND (time_ms, chain, idx) < (?, ?, ?) ` +
-        'ORDER BY time_ms DESC, chain DESC, idx DESC LIMIT ?'),
-    entryCount: db.prepare<[number], number>('SELECT count(*) FROM entries WHERE chain = ?').pluck(),
+    bundles: db.prepare<[number, number, number], BundleRow>(
+      'SELECT bundle_index, bytes FROM entry_bundles WHERE chain = ? AND bundle_index >= ? AND bundle_index <= ? ORDER BY bundle_index'),
+    lastBundle: db.prepare<[number], BundleRow>(
+      'SELECT bundle_index, bytes FROM entry_bundles WHERE chain = ? ORDER BY bundle_index DESC LIMIT 1'),
+    hasTap: db.prepare<[number, number, string], number>('SELECT 1 FROM tap_keys WHERE chain = ? AND time_ms = ? AND key = ?').pluck(),
+    tapKeyCount: db.prepare<[number], number>('SELECT count(*) FROM tap_keys WHERE chain = ?').pluck(),
     latestCheckpoint: db.prepare<[number], CheckpointRow>(
       `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? ORDER BY block_height DESC LIMIT 1`),
     checkpointAtSize: db.prepare<[number, number], CheckpointRow>(
@@ -190,36 +170,45 @@ export class LedgerReader {
   }
 
   entry(chain: number, index: number): StoredEntry | undefined {
-    const row = this.#s.entry.get(chain, index);
-    return row === undefined ? undefined : storedEntry(row);
+    return this.entries(chain, index, index + 1)[0];
   }
 
-  /** Entries [from, to) of a chain in log order; fewer when the log is shorter. */
+  /**
+   * Entries [from, to) of a chain in log order; fewer when the log is shorter. A missing
+   * bundle leaves a gap in the indexes (verifyChain reports it); a bundle that does not
+   * parse throws LedgerError.
+   */
   entries(chain: number, from: number, to: number): StoredEntry[] {
     aSafeUint(from, 'from');
     aSafeUint(to, 'to');
     assert(from <= to && to - from <= entriesReadMax, `entries [${from}, ${to}): at most ${entriesReadMax} at once`);
-    return this.#s.entries.all(chain, from, to).map(storedEntry);
+    if (from === to) return [];
+    const entries: StoredEntry[] = [];
+    for (const row of this.#s.bundles.all(chain, Math.floor(from / bundleWidth), Math.floor((to - 1) / bundleWidth))) {
+      const first = row.bundle_index * bundleWidth;
+      const bundle = decodeBundle(bytesOf(row.bytes), `ledger chain ${chain}, bundle ${row.bundle_index}`);
+      const start = Math.max(from - first, 0);
+      const end = Math.min(to - first, bundle.length);
+      for (let i = start; i < end; i++) entries.push({ chain, index: first + i, bytes: bundle[i]! });
+    }
+    return entries;
   }
 
-  /** The entry with this key (tap key, tripId or adjustmentId); the lowest chain's if several. */
-  entryByKey(kind: EntryType, key: string): StoredEntry | undefined {
-    const row = this.#s.entryByKey.get(kind, key);
-    return row === undefined ? undefined : storedEntry(row);
-  }
-
-  /** A wallet's entries, newest first (by timeMs, then chain and index), after `before` when given. */
-  entriesByAccount(account: string, options: { readonly before?: EntryCursor; readonly limit: number }): StoredEntry[] {
-    const { before, limit } = options;
-    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= entriesReadMax, `limit ${limit} in 1..${entriesReadMax}`);
-    const rows = before === undefined
-      ? this.#s.byAccount.all(account, limit)
-      : this.#s.byAccountBefore.all(account, before.timeMs, before.chain, before.index, limit);
-    return rows.map(storedEntry);
-  }
-
+  /** How many entries the chain's bundles hold, counted as if none were missing: last bundle's end. */
   entryCount(chain: number): number {
-    return this.#s.entryCount.get(chain) ?? 0;
+    const last = this.#s.lastBundle.get(chain);
+    if (last === undefined) return 0;
+    return last.bundle_index * bundleWidth + decodeBundle(bytesOf(last.bytes), `ledger chain ${chain}, bundle ${last.bundle_index}`).length;
+  }
+
+  /** Whether chain's duplicate index holds this tap (key `deviceId/tapId` at this event time). */
+  hasTap(chain: number, key: string, eventTimeMs: number): boolean {
+    return this.#s.hasTap.get(chain, eventTimeMs, key) !== undefined;
+  }
+
+  /** Rows of the chain's duplicate index: one per sealed tap entry. */
+  tapKeyCount(chain: number): number {
+    return this.#s.tapKeyCount.get(chain) ?? 0;
   }
 
   /** The chain's latest checkpoint, or the first one of tree size `treeSize` (empty blocks repeat a size). */
@@ -296,10 +285,6 @@ export class LedgerReader {
     if (treeSize > stored) throw new ProofRequestError(`chain ${chain} has ${stored} sealed entries, not ${treeSize}`);
     this.tiles.syncChain(chain, stored);
   }
-}
-
-function storedEntry(row: EntryRow): StoredEntry {
-  return { chain: row.chain, index: row.idx, kind: row.kind, key: row.key, account: row.account, timeMs: row.time_ms, bytes: bytesOf(row.bytes) };
 }
 
 function storedCheckpoint(row: CheckpointRow): StoredCheckpoint {

@@ -7,13 +7,13 @@ import { LedgerFormatError } from './errors.js';
 
 // One SQLite file holds every chain of one log (docs/ledger-store.md). STRICT tables, so a
 // value of the wrong type is refused by SQLite itself rather than stored and misread.
-// WITHOUT ROWID where rows are small and the primary key is how they are found (entries,
-// ~180-byte leaves keyed by (chain, idx): the row lives in the primary-key B-tree, one
-// B-tree instead of two). Tiles (up to 16,320 bytes), checkpoints (~450 bytes) and chains
-// (the builder's snapshot, unbounded) keep rowids: SQLite advises WITHOUT ROWID only for
-// rows under about 1/20 of a page.
+// WITHOUT ROWID where rows are small and the primary key is how they are found (tap_keys:
+// the row lives in the primary-key B-tree, one B-tree instead of two). Entry bundles and
+// tiles (up to ~50 and 16 KiB), checkpoints (~450 bytes) and chains (the builder's
+// snapshot, unbounded) keep rowids: SQLite advises WITHOUT ROWID only for rows under about
+// 1/20 of a page.
 
-export const ledgerFormatVersion = 1;
+export const ledgerFormatVersion = 2;
 
 const schema = `
   CREATE TABLE ledger_meta (
@@ -30,27 +30,26 @@ const schema = `
     checkpoint TEXT NOT NULL
   ) STRICT;
 
-  CREATE TABLE entries (
+  -- The leaves, as C2SP tlog-tiles entry bundles of 256 (entry-bundle.ts); the last one
+  -- of a chain is partial and rewritten as it grows.
+  CREATE TABLE entry_bundles (
     chain INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    account TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
+    bundle_index INTEGER NOT NULL,
     bytes BLOB NOT NULL,
-    PRIMARY KEY (chain, idx)
+    PRIMARY KEY (chain, bundle_index)
+  ) STRICT;
+
+  -- Every sealed tap, for the batcher's duplicate drop: "is this exact tap (device's tap id
+  -- at this event time) in chain C?" Keyed by event time first, so a block's inserts land
+  -- together at the recent end of the B-tree instead of at random pages (a key-first
+  -- index cost a page write per tap once it outgrew the cache). The primary key also
+  -- makes a tap that slipped past the batcher fail its block instead of sealing twice.
+  CREATE TABLE tap_keys (
+    chain INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (chain, time_ms, key)
   ) WITHOUT ROWID, STRICT;
-  -- No CHECK constraints here: kind IN (...) and length(bytes) BETWEEN 1 AND 4096 cost
-  -- 2.0 µs per insert (measured: 4.9 vs 2.9 µs in memory), more than the insert itself. The
-  -- writer asserts both before it writes, and verifyChain decodes every entry.
-  -- (a) the batcher's duplicate drop, "is tap K in chain C", is one lookup of (kind, key, chain);
-  -- (c) entry by key uses its (kind, key) prefix. UNIQUE: a tap, trip or adjustment id is
-  -- sealed once per chain, so a duplicate that slips past the batcher fails the block
-  -- instead of forking the meaning of a key.
-  CREATE UNIQUE INDEX entries_by_key ON entries (kind, key, chain);
-  -- (b) a wallet's entries newest first: (account, time_ms) plus the primary key, which a
-  -- WITHOUT ROWID index carries anyway, as the tie-break and the page cursor.
-  CREATE INDEX entries_by_account ON entries (account, time_ms);
 
   CREATE TABLE tiles (
     chain INTEGER NOT NULL,
@@ -97,12 +96,11 @@ export interface OpenDatabaseOptions {
 /** Pages of WAL before SQLite copies it back: 16,384 × 4 KiB = 64 MiB (see ledger-store.md). */
 const walAutocheckpointPages = 16_384;
 /**
- * Page cache, KiB. The writer's holds the two secondary indexes, which take inserts at
- * random places: at 1M entries they are ~80 MB, and a cache smaller than them turns every
- * insert into a read as well (seal at 1M entries: 78 µs/entry with 64 MiB, ~50 with 512).
- * SQLite allocates it only as pages are used.
+ * Page cache, KiB. Every write lands at the recent end of its B-tree, so the writer needs
+ * little; the duplicate lookups of late taps are the only reads of old pages. SQLite
+ * allocates it only as pages are used.
  */
-const writerCacheKib = 262_144;
+const writerCacheKib = 65_536;
 const readerCacheKib = 65_536;
 
 /** Opens the ledger file, creating its schema when asked; returns the db and its log name. */

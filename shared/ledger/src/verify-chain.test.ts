@@ -4,6 +4,7 @@ import { formatVerifierKey, verifierKeyOf } from '@fareledger/checkpoint';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { block, chainEntries, keyA, keyB, logName, tempDir } from '../test/helpers.js';
+import { bundleWidth, decodeBundle } from './entry-bundle.js';
 import { LedgerError } from './errors.js';
 import { LedgerReader } from './reader.js';
 import { verifyChain, type ChainVerification } from './verify-chain.js';
@@ -53,8 +54,21 @@ function flipBlobByte(db: Database.Database, select: string, update: string, par
   db.prepare(update).run(bytes, ...params);
 }
 
-const flipEntry = (idx: number, byte: number) => (db: Database.Database) =>
-  flipBlobByte(db, 'SELECT bytes FROM entries WHERE chain = 0 AND idx = ?', 'UPDATE entries SET bytes = ? WHERE chain = 0 AND idx = ?', [idx], byte);
+/** Flips a byte of entry `idx` of chain 0 inside its entry bundle. */
+const flipEntry = (idx: number, byte: number) => (db: Database.Database) => {
+  const bundleIndex = Math.floor(idx / bundleWidth);
+  const bytes = db.prepare('SELECT bytes FROM entry_bundles WHERE chain = 0 AND bundle_index = ?').pluck().get(bundleIndex) as Buffer;
+  const entry = decodeBundle(bytes, 'test')[idx % bundleWidth]!;
+  flipBlobByte(db, 'SELECT bytes FROM entry_bundles WHERE chain = 0 AND bundle_index = ?',
+    'UPDATE entry_bundles SET bytes = ? WHERE chain = 0 AND bundle_index = ?', [bundleIndex], entry.byteOffset - bytes.byteOffset + byte);
+};
+/** Chain 0's last bundle (entries 768-899) with `change` applied to its bytes. */
+const rewriteLastBundle = (change: (bytes: Buffer) => Buffer) => (db: Database.Database) => {
+  const bytes = db.prepare('SELECT bytes FROM entry_bundles WHERE chain = 0 AND bundle_index = 3').pluck().get() as Buffer;
+  db.prepare('UPDATE entry_bundles SET bytes = ? WHERE chain = 0 AND bundle_index = 3').run(change(bytes));
+};
+const tap10 = chainEntries(0, 10, 1)[0]!;
+const chain0Taps = chainEntries(0, 0, 900).filter((e) => e.kind === 'tap').length;
 const flipTile = (level: number, index: number, byte: number) => (db: Database.Database) =>
   flipBlobByte(db, 'SELECT bytes FROM tiles WHERE chain = 0 AND tile_level = ? AND tile_index = ?',
     'UPDATE tiles SET bytes = ? WHERE chain = 0 AND tile_level = ? AND tile_index = ?', [level, index], byte);
@@ -80,11 +94,15 @@ describe('verifyChain', () => {
     }, { kind: 'checkpoint-signature', blockHeight: 2, message: expect.stringMatching(/^block 2: checkpoint does not open: invalid signature for key fareledger.test\/szm-2026a\+/) as unknown as string }, 2],
     ['a checkpoint row whose root column disagrees with its note', (db) => db.prepare("UPDATE checkpoints SET root_hash = zeroblob(32) WHERE chain = 0 AND block_height = 0").run(),
       { kind: 'checkpoint-row', blockHeight: 0, message: "block 0: the checkpoint row's columns disagree with its signed note" }, 0],
-    ['an entry whose account column was changed', (db) => db.prepare("UPDATE entries SET account = 'wa_someone' WHERE chain = 0 AND idx = 10").run(),
-      { kind: 'entry-metadata', blockHeight: 0, message: 'entry 10: stored kind/key/account/timeMs differ from its bytes' }, 0],
-    ['a deleted entry', (db) => db.prepare('DELETE FROM entries WHERE chain = 0 AND idx = 899').run(),
-      { kind: 'entries', blockHeight: 2, message: 'block 2: entry 899 is missing' }, 2],
-    ['an entry past the last checkpoint', (db) => db.prepare("INSERT INTO entries SELECT chain, 900, kind, 'extra', account, time_ms, bytes FROM entries WHERE chain = 0 AND idx = 0").run(),
+    ['a tap missing from the duplicate index', (db) => db.prepare('DELETE FROM tap_keys WHERE chain = 0 AND time_ms = ? AND key = ?').run(tap10.timeMs, tap10.key),
+      { kind: 'tap-keys', blockHeight: 0, message: 'entry 10: tap bv-0457/t0x10 is not in the duplicate index' }, 0],
+    ['a row in the duplicate index that no tap entry has', (db) => db.prepare("INSERT INTO tap_keys VALUES (0, 1, 'bv-0457/forged')").run(),
+      { kind: 'tap-keys', blockHeight: null, message: `the duplicate index holds ${chain0Taps + 1} taps, the chain ${chain0Taps} tap entries` }, 3],
+    ['a deleted entry bundle', (db) => db.prepare('DELETE FROM entry_bundles WHERE chain = 0 AND bundle_index = 3').run(),
+      { kind: 'entries', blockHeight: 2, message: 'block 2: entry 768 is missing' }, 2],
+    ['an entry bundle cut short', rewriteLastBundle((bytes) => bytes.subarray(0, bytes.length - 1)),
+      { kind: 'entries', blockHeight: 2, message: expect.stringMatching(/^block 2: ledger chain 0, bundle 3: entry bundle holds a bad length \d+ at byte \d+$/) as unknown as string }, 2],
+    ['an entry past the last checkpoint', rewriteLastBundle((bytes) => Buffer.concat([bytes, bytes.subarray(0, 2 + bytes.readUInt16BE(0))])),
       { kind: 'entries', blockHeight: null, message: 'chain holds 901 entries, its checkpoints cover 900' }, 3],
     ['a deleted checkpoint', (db) => db.prepare('DELETE FROM checkpoints WHERE chain = 0 AND block_height = 1').run(),
       { kind: 'block-height', blockHeight: 1, message: 'block 1 is missing (next stored: 2)' }, 1],

@@ -10,16 +10,17 @@ import {
 } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
 import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
-import { aSafeUint } from '@fareledger/domain';
+import { aSafeUint, type Entry, tapKey } from '@fareledger/domain';
 import { CompactRange, MerkleError, TILE_WIDTH, TileWriter, verifyConsistency, type TileWrite } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
-import { entryMetadataOf } from './entry-metadata.js';
+import { LedgerError } from './errors.js';
 import type { LedgerReader, StoredCheckpoint, StoredEntry } from './reader.js';
 
 // Audit of one chain from genesis, trusting nothing in the file but checking all of it:
 // every checkpoint's signature (with the verifier keys the caller trusts, not the ones the
 // file lists), its links (height, prev hash, Kafka offsets), its root recomputed from the
-// stored entry bytes, the entries' metadata columns against the decoded bytes, a
+// stored entry bytes, every entry decoding, the duplicate index holding exactly the tap
+// entries, a
 // consistency proof from the stored tiles between consecutive checkpoints, every stored
 // tile against the tiles rebuilt from the entries, and the chain row against the last
 // checkpoint. Runs in one read transaction, so a writer sealing meanwhile does not matter.
@@ -33,7 +34,8 @@ export type ChainFailureKind =
   | 'tree-size'
   | 'entries'
   | 'root'
-  | 'entry-metadata'
+  | 'entry-decode'
+  | 'tap-keys'
   | 'consistency'
   | 'tiles'
   | 'chain-row';
@@ -57,8 +59,11 @@ export interface ChainVerification {
 }
 
 export interface VerifyChainOptions {
-  /** Decode each entry and check its metadata columns (default true; ~4 µs per entry). */
-  readonly checkEntryMetadata?: boolean;
+  /**
+   * Decode each entry (strict: canonical bytes of a valid entry) and check the duplicate
+   * index holds exactly the tap entries (default true; a few µs per entry).
+   */
+  readonly decodeEntries?: boolean;
 }
 
 const entriesPerRead = 4_096;
@@ -88,7 +93,7 @@ export function verifyChain(
   options: VerifyChainOptions = {},
 ): ChainVerification {
   aSafeUint(chain, 'chain');
-  const verifier = new ChainVerifier(reader, chain, verifiers, options.checkEntryMetadata ?? true);
+  const verifier = new ChainVerifier(reader, chain, verifiers, options.decodeEntries ?? true);
   return reader.read(() => {
     try {
       verifier.run();
@@ -109,6 +114,7 @@ class ChainVerifier {
   readonly #origin: string;
   #fullTiles = 0;
   #previous: Verified | null = null;
+  #tapEntries = 0;
   blocks = 0;
   verifiedSize = 0;
 
@@ -116,7 +122,7 @@ class ChainVerifier {
     private readonly reader: LedgerReader,
     private readonly chain: number,
     private readonly verifiers: readonly VerifierKey[],
-    private readonly checkMetadata: boolean,
+    private readonly decodeEntries: boolean,
   ) {
     this.#origin = checkpointOrigin(reader.logName, chain);
   }
@@ -140,11 +146,11 @@ class ChainVerifier {
     if (stored.blockHeight !== height) throw new Failure('block-height', height, `block ${height} is missing (next stored: ${stored.blockHeight})`);
     const verified = this.#open(stored);
     this.#checkLinks(verified);
-    const metadataProblem = this.#appendEntries(height, verified.checkpoint.treeSize);
+    const entryProblem = this.#appendEntries(height, verified.checkpoint.treeSize);
     if (!equal(this.range.root(), verified.checkpoint.rootHash)) {
       throw new Failure('root', height, `block ${height}: the stored entries 0..${verified.checkpoint.treeSize - 1} give another root than its checkpoint`);
     }
-    if (metadataProblem !== null) throw new Failure('entry-metadata', height, metadataProblem);
+    if (entryProblem !== null) throw new Failure(entryProblem.kind, height, entryProblem.message);
     this.#checkConsistency(verified);
     this.#checkTiles(height);
     this.#previous = verified;
@@ -188,20 +194,44 @@ class ChainVerifier {
     }
   }
 
-  /** Appends the stored entries up to treeSize; returns the first metadata problem, if any. */
-  #appendEntries(height: number, treeSize: number): string | null {
-    let problem: string | null = null;
+  /** Appends the stored entries up to treeSize; returns the first entry problem, if any. */
+  #appendEntries(height: number, treeSize: number): EntryProblem | null {
+    let problem: EntryProblem | null = null;
     while (this.range.size < treeSize) {
       const from = this.range.size;
-      const page = this.reader.entries(this.chain, from, Math.min(treeSize, from + entriesPerRead));
+      const page = this.#readEntries(height, from, Math.min(treeSize, from + entriesPerRead));
       page.forEach((entry, i) => {
         if (entry.index !== from + i) throw new Failure('entries', height, `block ${height}: entry ${from + i} is missing`);
         this.range.appendLeaves([entry.bytes], this.#tiles.visit);
-        if (this.checkMetadata && problem === null) problem = metadataProblem(entry);
+        if (this.decodeEntries && problem === null) problem = this.#entryProblem(entry);
       });
       if (page.length === 0) throw new Failure('entries', height, `block ${height}: entry ${from} is missing`);
     }
     return problem;
+  }
+
+  #readEntries(height: number, from: number, to: number): StoredEntry[] {
+    try {
+      return this.reader.entries(this.chain, from, to);
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      throw new Failure('entries', height, `block ${height}: ${error.message}`);
+    }
+  }
+
+  /** Whether an entry decodes, and a tap entry is in the duplicate index; the problem when not. */
+  #entryProblem(entry: StoredEntry): EntryProblem | null {
+    let decoded: Entry;
+    try {
+      decoded = decodeEntry(entry.bytes);
+    } catch (error) {
+      if (!(error instanceof EntryDecodeError)) throw error;
+      return { kind: 'entry-decode', message: `entry ${entry.index} does not decode: ${error.reason}` };
+    }
+    if (decoded.type !== 'tap') return null;
+    this.#tapEntries += 1;
+    if (this.reader.hasTap(this.chain, tapKey(decoded.tap), decoded.tap.eventTimeMs)) return null;
+    return { kind: 'tap-keys', message: `entry ${entry.index}: tap ${tapKey(decoded.tap)} is not in the duplicate index` };
   }
 
   #checkConsistency({ stored, checkpoint }: Verified): void {
@@ -248,12 +278,25 @@ class ChainVerifier {
     }
   }
 
+  #entryCount(): number {
+    try {
+      return this.reader.entryCount(this.chain);
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      throw new Failure('entries', null, error.message);
+    }
+  }
+
   #verifyChainRow(): void {
     const row = this.reader.chain(this.chain);
     const last = this.#previous;
-    const count = this.reader.entryCount(this.chain);
+    const count = this.#entryCount();
     if (count !== this.range.size) {
       throw new Failure('entries', null, `chain holds ${count} entries, its checkpoints cover ${this.range.size}`);
+    }
+    const tapKeys = this.reader.tapKeyCount(this.chain);
+    if (this.decodeEntries && tapKeys !== this.#tapEntries) {
+      throw new Failure('tap-keys', null, `the duplicate index holds ${tapKeys} taps, the chain ${this.#tapEntries} tap entries`);
     }
     if (last === null) {
       if (row !== undefined) throw new Failure('chain-row', null, 'chain row exists but the chain has no checkpoint');
@@ -265,16 +308,9 @@ class ChainVerifier {
   }
 }
 
-/** Whether an entry's stored columns are what its bytes say; a message when not. */
-function metadataProblem(entry: StoredEntry): string | null {
-  try {
-    const m = entryMetadataOf(decodeEntry(entry.bytes));
-    if (m.kind === entry.kind && m.key === entry.key && m.account === entry.account && m.timeMs === entry.timeMs) return null;
-    return `entry ${entry.index}: stored kind/key/account/timeMs differ from its bytes`;
-  } catch (error) {
-    if (!(error instanceof EntryDecodeError)) throw error;
-    return `entry ${entry.index} does not decode: ${error.reason}`;
-  }
+interface EntryProblem {
+  readonly kind: 'entry-decode' | 'tap-keys';
+  readonly message: string;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

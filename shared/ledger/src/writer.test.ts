@@ -7,6 +7,7 @@ import { CompactRange, nobleHasher, verifyConsistency, verifyInclusion } from '@
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { block, chainEntries, keyA, logName, tempDir } from '../test/helpers.js';
+import type { LedgerEntryInput } from './entry-metadata.js';
 import { ChainConflictError } from './errors.js';
 import { LedgerReader } from './reader.js';
 import { verifyChain } from './verify-chain.js';
@@ -82,7 +83,7 @@ describe('LedgerWriter', () => {
     reader.close();
   }, 30_000);
 
-  it('stores what the block said: entries with metadata, checkpoint fields, the chain row', () => {
+  it('stores what the block said: entries verbatim, checkpoint fields, the chain row', () => {
     const path = freshPath();
     const writer = open(path);
     const entries = chainEntries(2, 0, 3);
@@ -90,7 +91,7 @@ describe('LedgerWriter', () => {
     writer.close();
     const reader = LedgerReader.open({ path });
     expect(reader.logName).toBe(logName);
-    expect(reader.entries(2, 0, 10)).toEqual(entries.map((e, index) => ({ chain: 2, index, ...e })));
+    expect(reader.entries(2, 0, 10)).toEqual(entries.map((e, index) => ({ chain: 2, index, bytes: e.bytes })));
     const stored = reader.checkpoint(2)!;
     expect(stored).toEqual({
       chain: 2, blockHeight: 0, treeSize: 3, rootHash: sealed.rootHash, offsetFirst: 1_000, offsetNext: 1_005,
@@ -122,14 +123,49 @@ describe('LedgerWriter', () => {
     reader.close();
   });
 
-  it('answers hasTapKey from the index, per chain and for taps only', () => {
+  it('answers hasTap from the duplicate index: per chain, by key and event time', () => {
     const writer = open(freshPath());
     const entries = chainEntries(1, 0, 3); // tap t1x0, tap t1x1, trip of t1x1
     writer.sealBlock(1, block(entries, 0, 0));
-    expect([writer.hasTapKey(1, 'bv-0457/t1x0'), writer.hasTapKey(1, 'bv-0457/t1x1'), writer.hasTapKey(0, 'bv-0457/t1x0'),
-      writer.hasTapKey(1, 'bv-0457/t1x2')]).toEqual([true, true, false, false]);
-    expect(entries[2]).toMatchObject({ kind: 'trip', key: 'bv-0457/t1x1' });
+    const [tap0, tap1, trip] = entries as [LedgerEntryInput, LedgerEntryInput, LedgerEntryInput];
+    expect([
+      writer.hasTap(1, tap0.key, tap0.timeMs), writer.hasTap(1, tap1.key, tap1.timeMs), writer.hasTap(0, tap0.key, tap0.timeMs),
+      writer.hasTap(1, tap0.key, tap0.timeMs + 1), writer.hasTap(1, 'bv-0457/t1x2', tap1.timeMs + 1_000),
+    ]).toEqual([true, true, false, false, false]);
+    expect(writer.hasTaps(1, [tap1, tap0, { key: tap0.key, timeMs: tap0.timeMs - 1 }].map((e) => ({ key: e.key, eventTimeMs: e.timeMs }))))
+      .toEqual([true, true, false]);
+    expect(trip).toMatchObject({ kind: 'trip', key: 'bv-0457/t1x1' });
     writer.close();
+  });
+
+  it('fails a block that would seal a tap twice, and keeps the chain as it was', () => {
+    const writer = open(freshPath());
+    const entries = chainEntries(1, 0, 2);
+    writer.sealBlock(1, block(entries, 0, 0));
+    expect(() => writer.sealBlock(1, block([entries[0]!], 2, 1))).toThrow(/UNIQUE constraint failed: tap_keys/);
+    expect(writer.chainState(1)).toMatchObject({ treeSize: 2, blockHeight: 0, nextOffset: 2 });
+    writer.sealBlock(1, block(chainEntries(1, 2, 1), 2, 1));
+    expect(writer.chainState(1)).toMatchObject({ treeSize: 3, blockHeight: 1, nextOffset: 3 });
+    writer.close();
+  });
+
+  it('rewrites the partial entry bundle as it grows, also across a reopen', () => {
+    const path = freshPath();
+    let writer = open(path);
+    const all = chainEntries(0, 0, 700);
+    writer.sealBlock(0, block(all.slice(0, 100), 0, 0));
+    writer.sealBlock(0, block(all.slice(100, 300), 100, 1));
+    writer.close();
+    writer = open(path);
+    writer.sealBlock(0, block(all.slice(300, 512), 300, 2)); // ends exactly on a bundle boundary
+    writer.sealBlock(0, block([], 512, 3));
+    writer.sealBlock(0, block(all.slice(512, 700), 512, 4));
+    writer.close();
+    const reader = LedgerReader.open({ path });
+    expect(reader.entries(0, 0, 1_000).map((e) => e.bytes)).toEqual(all.map((e) => e.bytes));
+    expect(reader.entryCount(0)).toBe(700);
+    expect(verifyChain(reader, 0, verifiers)).toMatchObject({ ok: true, blocksVerified: 5, entriesVerified: 700 });
+    reader.close();
   });
 
   it('reports a chain never sealed as empty', () => {

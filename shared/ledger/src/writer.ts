@@ -15,6 +15,7 @@ import { aSafeUint, assert, entryTypes } from '@fareledger/domain';
 import { CompactRange, compactRangeIds, TileHashReader, TileWriter, type Hash, type TileWrite } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
+import { bundleWidth, decodeBundle, encodeBundle } from './entry-bundle.js';
 import type { LedgerEntryInput } from './entry-metadata.js';
 import { ChainConflictError, LedgerError } from './errors.js';
 import { blob, bytesOf, openLedgerDatabase } from './schema.js';
@@ -27,18 +28,9 @@ import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
 // cache is dropped and rebuilt from the file on next use, so a failed seal can never leave
 // a tree in memory that differs from the committed one (no fork).
 //
-// Cost, measured with bench/seal-bench.ts on the 2-core AMD EPYC dev machine (Node 20,
-// SQLite 3.53, ext4 on virtio; shared with other work, so ±15% run to run), blocks of 4,096
-// entries of 215 bytes, 4 chains, keys and accounts spread at random as in a city:
-// - young ledger (first 131k entries): 61,000 entries/s, 16.4 µs/entry. Of that: hashing
-//   and tile building 3.0 µs, signing 0.03 µs (0.1 ms a block), the entry row with its
-//   primary key and commit 4.8 µs, the (kind, key, chain) index +4.6 µs, the (account,
-//   time_ms) index +7.7 µs, tiles 66 bytes/entry (in the rest).
-// - the two secondary indexes take inserts at random places, and every page an insert
-//   touches is written whole to the WAL at commit: once an index outgrows ~4,096 pages a
-//   block touches about one page per entry per index. The cost grows with the ledger:
-//   21 µs/entry at 0.26M entries, 33 at 0.52M, 62 at 1.05M (16,000 entries/s). See
-//   docs/ledger-store.md, "Performance", for what would lift it.
+// Every write of a seal lands at the recent end of its B-tree (entry bundles and tiles by
+// index, tap keys by event time), so a seal's cost does not grow with the ledger; see
+// docs/ledger-store.md, "Performance", for the figures (bench/ledger-seal.ts).
 
 export const chainMax = 65_535;
 /** A block holds at most this many entries (the batcher's BATCHER_ENTRIES_PER_BLOCK_MAX is ≤ this). */
@@ -103,6 +95,13 @@ interface ChainCache {
   blockHeight: number | null;
   nextOffset: number;
   prevHash: Uint8Array;
+  /** The entries of the chain's last, partial entry bundle (none when the tree size is a multiple of 256). */
+  bundleTail: readonly Uint8Array[];
+}
+
+interface BundleWrite {
+  readonly bundleIndex: number;
+  readonly bytes: Uint8Array;
 }
 
 interface BlockWrite {
@@ -114,6 +113,8 @@ interface BlockWrite {
   readonly treeSize: number;
   readonly rootHash: Hash;
   readonly tiles: readonly TileWrite[];
+  readonly bundles: readonly BundleWrite[];
+  readonly bundleTail: readonly Uint8Array[];
   readonly note: string;
   readonly noteHash: Uint8Array;
 }
@@ -135,6 +136,7 @@ export class LedgerWriter {
   readonly #chains = new Map<number, ChainCache>();
   readonly #statements: ReturnType<typeof prepareWriterStatements>;
   readonly #commit: (write: BlockWrite) => void;
+  readonly #hasTaps: (chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]) => boolean[];
 
   private constructor(path: string, logName: string, db: Database.Database, signer: SignerKey) {
     this.path = path;
@@ -147,6 +149,9 @@ export class LedgerWriter {
     // IMMEDIATE takes the write lock before the chain row is compared, so a second writer
     // on the same chain cannot slip in between the check and the writes.
     this.#commit = (write) => commit.immediate(write);
+    const lookup = db.transaction((chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]) =>
+      taps.map((tap) => this.#statements.hasTap.get(chain, tap.eventTimeMs, tap.key) !== undefined));
+    this.#hasTaps = (chain, taps) => lookup.deferred(chain, taps);
   }
 
   /**
@@ -192,9 +197,20 @@ export class LedgerWriter {
     };
   }
 
-  /** Whether the tap key `deviceId/tapId` is already sealed in `chain` (one index lookup). */
-  hasTapKey(chain: number, key: string): boolean {
-    return this.#statements.hasTapKey.get(key, chain) !== undefined;
+  /**
+   * Whether the tap with key `deviceId/tapId` and this event time is already sealed in
+   * `chain`: a device's retry of it carries both unchanged (one lookup of recent pages).
+   */
+  hasTap(chain: number, key: string, eventTimeMs: number): boolean {
+    return this.#statements.hasTap.get(chain, eventTimeMs, key) !== undefined;
+  }
+
+  /**
+   * hasTap for many taps at once, in one read transaction: outside one, each lookup pays
+   * for opening a WAL snapshot (measured 5.3 µs a lookup alone, 1.8 inside a transaction).
+   */
+  hasTaps(chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]): boolean[] {
+    return this.#hasTaps(chain, taps);
   }
 
   /**
@@ -223,6 +239,7 @@ export class LedgerWriter {
       cache.blockHeight = write.blockHeight;
       cache.nextOffset = block.offsetNext;
       cache.prevHash = write.noteHash;
+      cache.bundleTail = write.bundleTail;
       const { blockHeight, treeSize, rootHash, note, noteHash } = write;
       return { chain, blockHeight, indexFirst: sizeBefore, treeSize, rootHash, checkpoint: note, checkpointHash: noteHash };
     } catch (error) {
@@ -233,6 +250,7 @@ export class LedgerWriter {
 
   #prepareWrite(chain: number, cache: ChainCache, block: BlockInput, heightBefore: number | null, sizeBefore: number): BlockWrite {
     const tiles = cache.tiles.flush();
+    const { bundles, bundleTail } = bundleWrites(sizeBefore, cache.bundleTail, block.entries);
     const treeSize = cache.range.size;
     // node:crypto hands back Buffers; callers get plain bytes, as from every other API here.
     const rootHash = new Uint8Array(cache.range.root());
@@ -254,7 +272,7 @@ export class LedgerWriter {
       [this.#signer],
       { ed25519: ed25519Node },
     );
-    return { chain, heightBefore, sizeBefore, block, blockHeight, treeSize, rootHash, tiles, note, noteHash: checkpointHash(note) };
+    return { chain, heightBefore, sizeBefore, block, blockHeight, treeSize, rootHash, tiles, bundles, bundleTail, note, noteHash: checkpointHash(note) };
   }
 
   #writeBlock(w: BlockWrite): void {
@@ -265,8 +283,8 @@ export class LedgerWriter {
       throw new ChainConflictError(w.chain, { treeSize: w.sizeBefore, blockHeight: w.heightBefore }, stored);
     }
     const { block } = w;
-    let index = w.sizeBefore;
-    for (const e of block.entries) s.insertEntry.run(w.chain, index++, e.kind, e.key, e.account, e.timeMs, blob(e.bytes));
+    for (const b of w.bundles) s.upsertBundle.run(w.chain, b.bundleIndex, blob(b.bytes));
+    for (const e of block.entries) if (e.kind === 'tap') s.insertTapKey.run(w.chain, e.timeMs, e.key);
     for (const t of w.tiles) s.upsertTile.run(w.chain, t.tileLevel, t.tileIndex, blob(t.bytes));
     s.insertCheckpoint.run(w.chain, w.blockHeight, w.treeSize, blob(w.rootHash), block.offsetFirst, block.offsetNext,
       block.fareTableVersion, block.sealedAtMs, blob(w.noteHash), this.#verifierKey, w.note);
@@ -281,21 +299,59 @@ export class LedgerWriter {
     const row = this.#statements.selectChain.get(chain);
     let cache: ChainCache;
     if (row === undefined) {
-      cache = { range: new CompactRange(nodeHasher), tiles: new TileWriter(), blockHeight: null, nextOffset: 0, prevHash: new Uint8Array(checkpointHashBytes) };
+      cache = { range: new CompactRange(nodeHasher), tiles: new TileWriter(), blockHeight: null, nextOffset: 0, prevHash: new Uint8Array(checkpointHashBytes), bundleTail: [] };
     } else {
       const store = sqliteTileStore(this.#statements.selectTile, chain);
       const size = row.tree_size;
       const range = new CompactRange(nodeHasher, size, new TileHashReader(store).readHashes(compactRangeIds(size)));
       checkRestoredRoot(chain, range, row.checkpoint);
-      cache = { range, tiles: TileWriter.resume(store, size), blockHeight: row.block_height, nextOffset: row.next_offset, prevHash: checkpointHash(row.checkpoint) };
+      cache = {
+        range, tiles: TileWriter.resume(store, size), blockHeight: row.block_height, nextOffset: row.next_offset,
+        prevHash: checkpointHash(row.checkpoint), bundleTail: this.#bundleTail(chain, size),
+      };
     }
     this.#chains.set(chain, cache);
     return cache;
   }
 
+  /** The entries of the chain's partial last bundle, read back: they are rewritten with the next block's. */
+  #bundleTail(chain: number, treeSize: number): Uint8Array[] {
+    const count = treeSize % bundleWidth;
+    if (count === 0) return [];
+    const bundleIndex = Math.floor(treeSize / bundleWidth);
+    const bytes = this.#statements.selectBundle.get(chain, bundleIndex);
+    const where = `ledger chain ${chain}, bundle ${bundleIndex}`;
+    if (bytes === undefined) throw new LedgerError(`${where}: missing; the file is damaged and must not be extended`);
+    // Copies: the views would pin better-sqlite3's buffer, and the tail outlives it.
+    const entries = decodeBundle(bytesOf(bytes), where).map((entry) => entry.slice());
+    if (entries.length !== count) throw new LedgerError(`${where}: holds ${entries.length} entries, the tree size says ${count}`);
+    return entries;
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/**
+ * The entry bundles a block rewrites or adds: the partial last bundle grown by the block's
+ * first entries, then full bundles, then a new partial one; and the chain's new tail.
+ */
+function bundleWrites(sizeBefore: number, tail: readonly Uint8Array[], entries: readonly LedgerEntryInput[]): { bundles: BundleWrite[]; bundleTail: Uint8Array[] } {
+  assert(tail.length === sizeBefore % bundleWidth, 'the cached bundle tail matches the tree size');
+  const bundles: BundleWrite[] = [];
+  let pending = [...tail];
+  let bundleIndex = Math.floor(sizeBefore / bundleWidth);
+  for (const entry of entries) {
+    pending.push(entry.bytes);
+    if (pending.length < bundleWidth) continue;
+    bundles.push({ bundleIndex, bytes: encodeBundle(pending) });
+    bundleIndex += 1;
+    pending = [];
+  }
+  // An empty block leaves the partial bundle as it is; otherwise it grew and is rewritten.
+  if (entries.length > 0 && pending.length > 0) bundles.push({ bundleIndex, bytes: encodeBundle(pending) });
+  return { bundles, bundleTail: pending };
 }
 
 /** Refuses to extend a tree whose stored tiles do not give the root the latest checkpoint signed. */
@@ -316,9 +372,12 @@ function prepareWriterStatements(db: Database.Database) {
     selectHead: db.prepare<[number], Pick<ChainRow, 'tree_size' | 'block_height'>>(
       'SELECT tree_size, block_height FROM chains WHERE chain = ?'),
     selectTile: prepareTileSelect(db),
-    hasTapKey: db.prepare<[string, number], number>("SELECT 1 FROM entries WHERE kind = 'tap' AND key = ? AND chain = ?").pluck(),
-    insertEntry: db.prepare<[number, number, string, string, string, number, Buffer]>(
-      'INSERT INTO entries (chain, idx, kind, key, account, time_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    hasTap: db.prepare<[number, number, string], number>('SELECT 1 FROM tap_keys WHERE chain = ? AND time_ms = ? AND key = ?').pluck(),
+    selectBundle: db.prepare<[number, number], Buffer>('SELECT bytes FROM entry_bundles WHERE chain = ? AND bundle_index = ?').pluck(),
+    upsertBundle: db.prepare<[number, number, Buffer]>(
+      'INSERT INTO entry_bundles (chain, bundle_index, bytes) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (chain, bundle_index) DO UPDATE SET bytes = excluded.bytes'),
+    insertTapKey: db.prepare<[number, number, string]>('INSERT INTO tap_keys (chain, time_ms, key) VALUES (?, ?, ?)'),
     upsertTile: db.prepare<[number, number, number, Buffer]>(
       'INSERT INTO tiles (chain, tile_level, tile_index, bytes) VALUES (?, ?, ?, ?) ' +
         'ON CONFLICT (chain, tile_level, tile_index) DO UPDATE SET bytes = excluded.bytes'),

@@ -1,11 +1,12 @@
-// Throughput of the ledger store on this machine: sealing (blocks of 4,096 entries of about
-// 200 bytes, 4 chains) from an empty file up to `entries`, where a seal's time goes, proofs/s
-// and duplicate lookups/s. Entries look like production: tap keys from 20,011 devices and
-// 2,000,003 wallet accounts, spread at random, so the two secondary indexes take random
-// inserts as they would in a city. Prints figures, asserts nothing; results and the machine
-// are in docs/ledger-store.md.
+// Throughput of the ledger store alone on this machine: sealing (blocks of 4,096 entries of
+// about 200 bytes, 4 chains) from an empty file up to `entries`, where a seal's time goes,
+// proofs/s and duplicate lookups/s. Entries look like production: tap keys from 20,011
+// devices and 2,000,003 wallet accounts, spread at random. The breakdown also times the
+// format-1 layout (a row per entry, indexes by key and by account) beside today's (entry
+// bundles, tap keys by event time) on the same blocks. Prints figures, asserts nothing;
+// results and the machine are in docs/ledger-store.md.
 //
-// Usage: npx tsx shared/ledger/bench/seal-bench.ts [entries=1048576] [dir=<new temp dir>]
+// Usage: npm run bench:ledger [-- <entries, default 1048576> [<dir, default a new temp dir>]]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +16,12 @@ import { examples, tapEntry, tripEntry } from '@fareledger/domain';
 import { CompactRange, TileWriter } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import Database from 'better-sqlite3';
-import { ledgerEntryOf, type LedgerEntryInput } from '../src/entry-metadata.js';
-import { LedgerReader } from '../src/reader.js';
-import { blob } from '../src/schema.js';
-import { LedgerWriter } from '../src/writer.js';
-import { block, keyA, logName } from '../test/helpers.js';
+import { encodeBundle } from '../shared/ledger/src/entry-bundle.js';
+import { ledgerEntryOf, type LedgerEntryInput } from '../shared/ledger/src/entry-metadata.js';
+import { LedgerReader } from '../shared/ledger/src/reader.js';
+import { blob } from '../shared/ledger/src/schema.js';
+import { LedgerWriter } from '../shared/ledger/src/writer.js';
+import { block, keyA, logName } from '../shared/ledger/test/helpers.js';
 
 const chains = 4;
 const blockEntries = 4_096;
@@ -102,17 +104,46 @@ function breakdown(): void {
   }
   const signMs = (performance.now() - signStartedMs) / blocks.length;
   console.log(`  signing: ${signMs.toFixed(3)} ms/block = ${((signMs * 1_000) / blockEntries).toFixed(3)} µs/entry`);
-  for (const indexes of [[], ['key'], ['key', 'account']] as const) insertOnly(blocks, indexes);
+  for (const indexes of [[], ['key'], ['key', 'account']] as const) insertRows(blocks, indexes);
+  insertBundles(blocks);
 }
 
-/** Entry inserts alone (one transaction per block, WAL, synchronous=FULL), with some of the secondary indexes. */
-function insertOnly(blocks: LedgerEntryInput[][], indexes: readonly ('key' | 'account')[]): void {
-  const scratch = join(dir, `insert-${indexes.join('-') || 'none'}.db`);
+function scratchDb(name: string): { db: Database.Database; scratch: string } {
+  const scratch = join(dir, `${name}.db`);
   const db = new Database(scratch);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('cache_size = -65536');
   db.pragma('wal_autocheckpoint = 16384');
+  return { db, scratch };
+}
+
+/** Today's layout: 256-entry bundles (the partial one rewritten) and tap keys by event time. */
+function insertBundles(blocks: LedgerEntryInput[][]): void {
+  const { db, scratch } = scratchDb('insert-bundles');
+  db.exec(`CREATE TABLE entry_bundles (chain INTEGER NOT NULL, bundle_index INTEGER NOT NULL, bytes BLOB NOT NULL,
+    PRIMARY KEY (chain, bundle_index)) STRICT;
+    CREATE TABLE tap_keys (chain INTEGER NOT NULL, time_ms INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (chain, time_ms, key)) WITHOUT ROWID, STRICT`);
+  const upsert = db.prepare('INSERT INTO entry_bundles VALUES (?, ?, ?) ON CONFLICT (chain, bundle_index) DO UPDATE SET bytes = excluded.bytes');
+  const insertKey = db.prepare('INSERT INTO tap_keys VALUES (?, ?, ?)');
+  const sealOne = db.transaction((chain: number, height: number, entries: LedgerEntryInput[]) => {
+    for (let i = 0; i < entries.length; i += 256) {
+      upsert.run(chain, height * 16 + i / 256, blob(encodeBundle(entries.slice(i, i + 256).map((e) => e.bytes))));
+    }
+    for (const e of entries) if (e.kind === 'tap') insertKey.run(chain, e.timeMs, e.key);
+  });
+  const startedMs = performance.now();
+  blocks.forEach((entries, i) => sealOne.immediate(i % chains, Math.floor(i / chains), entries));
+  const ms = performance.now() - startedMs;
+  db.close();
+  rmSync(scratch, { force: true });
+  console.log(`  format 2: entry bundles + tap keys by time + commit, first ${blocks.length * blockEntries}: ${usPerEntry(ms, blocks.length * blockEntries)} µs/entry`);
+}
+
+/** Format 1: a row per entry (one transaction per block, WAL, synchronous=FULL), with some of its secondary indexes. */
+function insertRows(blocks: LedgerEntryInput[][], indexes: readonly ('key' | 'account')[]): void {
+  const { db, scratch } = scratchDb(`insert-${indexes.join('-') || 'none'}`);
   db.exec(`CREATE TABLE entries (chain INTEGER NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
     account TEXT NOT NULL, time_ms INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (chain, idx)) WITHOUT ROWID, STRICT`);
   if (indexes.includes('key')) db.exec('CREATE UNIQUE INDEX entries_by_key ON entries (kind, key, chain)');
@@ -127,7 +158,7 @@ function insertOnly(blocks: LedgerEntryInput[][], indexes: readonly ('key' | 'ac
   const ms = performance.now() - startedMs;
   db.close();
   rmSync(scratch, { force: true });
-  console.log(`  entry inserts + commit, indexes [${indexes.join(', ')}], first ${blocks.length * blockEntries}: ${usPerEntry(ms, blocks.length * blockEntries)} µs/entry`);
+  console.log(`  format 1: entry rows + commit, indexes [${indexes.join(', ')}], first ${blocks.length * blockEntries}: ${usPerEntry(ms, blocks.length * blockEntries)} µs/entry`);
 }
 
 function proofsAndLookups(): void {
@@ -156,8 +187,9 @@ function proofsAndLookups(): void {
     const b = (i * 7_919) % totalBlocks;
     const n = b * blockEntries + ((i * 31) % blockEntries);
     const tapN = n % 3 === 2 ? n - 1 : n;
-    if (writer.hasTapKey(b % chains, `bv-${scatter(tapN, 7, 20_011)}/${tapN}`)) found += 1;
+    const eventTimeMs = examples.busTap.eventTimeMs + Math.floor(tapN / 40);
+    if (writer.hasTap(b % chains, `bv-${scatter(tapN, 7, 20_011)}/${tapN}`, eventTimeMs)) found += 1;
   }
   writer.close();
-  console.log(`hasTapKey: ${rate(performance.now() - startedMs, lookups)} lookups/s (${found} of ${lookups} found)`);
+  console.log(`hasTap: ${rate(performance.now() - startedMs, lookups)} lookups/s (${found} of ${lookups} found)`);
 }

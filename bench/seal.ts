@@ -2,13 +2,16 @@
 // then a real Kafka topic) to signed blocks in the ledger, beside this machine's raw
 // SHA-256 limit for the same leaves, in one run.
 //
-//   npm run bench:seal [-- --taps 200000] [--only local|kafka]
+//   npm run bench:seal [-- --taps 200000] [--only local|kafka] [--profile <dir>]
+//
+// --profile writes a V8 CPU profile of each sealing run (not of the set-up) into <dir>.
 //
 // Goals on this 2-core machine (issue 5): ≥ 80,000 taps/s from the embedded log,
 // ≥ 30,000 taps/s from Kafka. A tap makes about 1.5 entries (its own and, every other tap
 // or so, a trip), so entries/s is printed too.
 import { hash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,9 +26,9 @@ import { loadBatcherConfig } from '../services/batcher/src/config.js';
 import { startBatcher } from '../services/batcher/src/service.js';
 import { cityTaps } from '../services/batcher/test/city-taps.js';
 
-const { values: args } = parseArgs({ options: { taps: { type: 'string', default: '200000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+const { values: args } = parseArgs({ options: { taps: { type: 'string', default: '200000' }, only: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
 if (args.help) {
-  console.log('usage: npm run bench:seal -- [--taps 200000] [--only local|kafka]');
+  console.log('usage: npm run bench:seal -- [--taps 200000] [--only local|kafka] [--profile <dir>]');
   process.exit(0);
 }
 const tapCount = Number(args.taps);
@@ -61,7 +64,28 @@ function sha256Limit(records: readonly TapRecord[]): number {
   return records.length / ((performance.now() - started) / 1000);
 }
 
+/** Runs `fn` under the V8 profiler when --profile was given; the profile is <dir>/seal-<name>.cpuprofile. */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (args.profile === undefined) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(args.profile, { recursive: true });
+    writeFileSync(path.join(args.profile, `seal-${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function sealAll(source: string, env: Record<string, string>, ends: readonly number[]): Promise<Figures> {
+  return profiled(source === 'Kafka' ? 'kafka' : 'local', () => sealAllNow(source, env, ends));
+}
+
+async function sealAllNow(source: string, env: Record<string, string>, ends: readonly number[]): Promise<Figures> {
   const started = performance.now();
   const batcher = await startBatcher(loadBatcherConfig(env), { logger: silentLogger() });
   for (;;) {

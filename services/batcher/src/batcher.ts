@@ -1,4 +1,4 @@
-import type { FareTables, MetroNetwork } from '@fareledger/domain/fares';
+import type { FareTables, MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import type { TripBuilderConfig } from '@fareledger/domain/pairing';
 import type { LedgerWriter, SealedBlock } from '@fareledger/ledger';
 import { ChainProcessor } from './chain-processor.js';
@@ -14,6 +14,7 @@ export interface BatcherDeps {
   readonly nowMs: () => number;
   readonly onSealed: (block: SealedBlock, taps: number) => void;
   readonly onRejected: (chain: number, offset: number, reason: string) => void;
+  readonly onUnpriced: (chain: number, offset: number, error: PricingError) => void;
   /** After each assignment: the chains this process now owns. */
   readonly onAssigned?: (chains: readonly number[], revoked: readonly number[]) => void;
 }
@@ -78,10 +79,11 @@ export class Batcher implements SourceHandlers {
   }
 
   #processor(chain: number): ChainProcessor {
-    const { writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed, onRejected } = this.#deps;
+    const { writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed, onRejected, onUnpriced } = this.#deps;
     return new ChainProcessor({
       chain, writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed,
       onRejected: (offset, reason) => onRejected(chain, offset, reason),
+      onUnpriced: (offset, error) => onUnpriced(chain, offset, error),
     });
   }
 }

@@ -1,6 +1,6 @@
 import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
-import { type Tap, tapKey, tripEntry } from '@fareledger/domain';
-import type { FareTables, MetroNetwork } from '@fareledger/domain/fares';
+import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
+import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
 import { ChainConflictError, type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
 import type { SourceRecord } from './source.js';
@@ -15,15 +15,17 @@ export interface ChainProcessorDeps {
   readonly nowMs: () => number;
   /** After each sealed block (publish to fare.blocks, metrics). */
   readonly onSealed: (block: SealedBlock, taps: number) => void;
-  /** A record that is not a valid tap entry: skipped (deterministically), reported. */
+  /** A record that is not a valid tap entry, or reuses a pending tap's id: skipped (deterministically), reported. */
   readonly onRejected: (offset: number, reason: string) => void;
+  /** A tap sealed without a trip because it cannot be priced (unknown station, no fare table). */
+  readonly onUnpriced: (offset: number, error: PricingError) => void;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * One chain (= partition): reads its taps in offset order, drops duplicates by tap key,
+ * One chain (= partition): reads its taps in offset order, drops retried taps,
  * appends the tap entry and the trips it closes, and seals blocks. Everything the block
  * depends on (entries, tree, checkpoint, next offset, the trip builder's state) is written
  * in one transaction, so after a crash the chain resumes exactly where its last block ended.
@@ -33,7 +35,8 @@ export class ChainProcessor {
   readonly #deps: ChainProcessorDeps;
   #builder!: TripBuilder;
   #entries: LedgerEntryInput[] = [];
-  #pendingKeys = new Set<string>();
+  /** `key@eventTimeMs` of the pending block's taps: the duplicate drop before they are sealed. */
+  #pendingTaps = new Set<string>();
   #taps = 0;
   /** Offset of the first record of the pending block; the stored next offset. */
   #offsetFirst = 0;
@@ -66,7 +69,7 @@ export class ChainProcessor {
         ? new TripBuilder({ tables, network, config: builderConfig })
         : TripBuilder.restore(JSON.parse(decoder.decode(state.builderState)), { tables, network, config: builderConfig });
     this.#entries = [];
-    this.#pendingKeys = new Set();
+    this.#pendingTaps = new Set();
     this.#taps = 0;
     this.#offsetFirst = state.nextOffset;
     this.#offsetNext = state.nextOffset;
@@ -76,12 +79,21 @@ export class ChainProcessor {
 
   /** Processes records in offset order; resolves the offset to read next. */
   process(records: readonly SourceRecord[]): number {
-    for (const record of records) {
-      if (record.offset < this.#offsetNext) continue; // redelivered: already in a block or pending
-      if (record.offset > this.#offsetNext) return this.#offsetNext; // a gap: the source must seek back
-      this.#pendingSinceMs ??= this.#deps.nowMs();
-      this.#accept(record);
-      this.#offsetNext = record.offset + 1;
+    const run = this.#contiguousRun(records);
+    if (run === undefined) return this.#offsetNext; // a gap: the source must seek back
+    if (run.length === 0) return this.#offsetNext;
+    this.#pendingSinceMs ??= this.#deps.nowMs();
+    const decoded = run.map((record) => decodeTap(record));
+    const taps = decoded.filter((tap): tap is Tap => typeof tap !== 'string');
+    const sealed = this.#deps.writer.hasTaps(this.chain, taps.map((tap) => ({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs })));
+    // Taps accepted in this call: the pending set is emptied by a seal midway, the lookups above are older than it.
+    const acceptedNow = new Set<string>();
+    let tapIndex = 0;
+    for (let i = 0; i < run.length; i++) {
+      const tap = decoded[i]!;
+      if (typeof tap === 'string') this.#deps.onRejected(run[i]!.offset, tap);
+      else if (!sealed[tapIndex++]!) this.#accept(run[i]!, tap, acceptedNow);
+      this.#offsetNext = run[i]!.offset + 1;
       if (this.#entries.length >= this.#deps.entriesPerBlockMax) {
         const next = this.seal();
         if (next !== this.#offsetNext) return next;
@@ -90,22 +102,36 @@ export class ChainProcessor {
     return this.#offsetNext;
   }
 
-  #accept(record: SourceRecord): void {
-    let tap: Tap;
-    try {
-      const entry = decodeEntry(record.value);
-      if (entry.type !== 'tap') return this.#deps.onRejected(record.offset, `a ${entry.type} entry on the tap log`);
-      tap = entry.tap;
-    } catch (error) {
-      if (error instanceof EntryDecodeError) return this.#deps.onRejected(record.offset, error.message);
-      throw error;
-    }
+  /** The records from the next offset on, skipping redeliveries; undefined when the first one is past it. */
+  #contiguousRun(records: readonly SourceRecord[]): readonly SourceRecord[] | undefined {
+    let from = 0;
+    while (from < records.length && records[from]!.offset < this.#offsetNext) from += 1; // redelivered: in a block or pending
+    if (from === records.length) return [];
+    if (records[from]!.offset > this.#offsetNext) return undefined;
+    let to = from + 1;
+    while (to < records.length && records[to]!.offset === records[to - 1]!.offset + 1) to += 1;
+    return records.slice(from, to);
+  }
+
+  #accept(record: SourceRecord, tap: Tap, acceptedNow: Set<string>): void {
+    // A device's retry repeats the tap exactly: same key, same event time (docs/batcher.md).
     const key = tapKey(tap);
-    if (this.#pendingKeys.has(key) || this.#deps.writer.hasTapKey(this.chain, key)) return; // a retried tap
-    this.#pendingKeys.add(key);
+    const pendingKey = `${key}@${tap.eventTimeMs}`;
+    if (this.#pendingTaps.has(pendingKey) || acceptedNow.has(pendingKey)) return;
+    if (this.#builder.holdsTapKey(tap)) return this.#deps.onRejected(record.offset, `tap id ${key} reused by another tap while the first is pending`);
+    let trips: Trip[];
+    try {
+      trips = this.#builder.accept(tap);
+    } catch (error) {
+      if (!(error instanceof PricingError)) throw error;
+      this.#deps.onUnpriced(record.offset, error);
+      trips = [];
+    }
+    this.#pendingTaps.add(pendingKey);
+    acceptedNow.add(pendingKey);
     this.#taps += 1;
     this.#entries.push({ bytes: record.value, kind: 'tap', key, account: tap.account, timeMs: tap.eventTimeMs });
-    for (const trip of this.#builder.accept(tap)) this.#entries.push(ledgerEntryOf(tripEntry(trip)));
+    for (const trip of trips) this.#entries.push(ledgerEntryOf(tripEntry(trip)));
   }
 
   /** The fare table in force at the chain's event time: what the checkpoint's fares line names. */
@@ -137,10 +163,21 @@ export class ChainProcessor {
       throw error;
     }
     this.#entries = [];
-    this.#pendingKeys = new Set();
+    this.#pendingTaps = new Set();
     this.#taps = 0;
     this.#offsetFirst = this.#offsetNext;
     this.#pendingSinceMs = undefined;
     return this.#offsetNext;
+  }
+}
+
+/** The record's tap, or why it is not a tap entry. */
+function decodeTap(record: SourceRecord): Tap | string {
+  try {
+    const entry = decodeEntry(record.value);
+    return entry.type === 'tap' ? entry.tap : `a ${entry.type} entry on the tap log`;
+  } catch (error) {
+    if (!(error instanceof EntryDecodeError)) throw error;
+    return error.message;
   }
 }

@@ -31,7 +31,8 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
   const blocksSealed = new Counter({ name: 'batcher_blocks_sealed_total', help: 'Blocks sealed, by chain', labelNames: ['chain'], registers });
   const tapsSealed = new Counter({ name: 'batcher_taps_sealed_total', help: 'Tap entries sealed (duplicates excluded), by chain', labelNames: ['chain'], registers });
   const entriesSealed = new Counter({ name: 'batcher_entries_sealed_total', help: 'Entries sealed (taps and trips), by chain', labelNames: ['chain'], registers });
-  const rejected = new Counter({ name: 'batcher_records_rejected_total', help: 'Tap-log records that are not valid tap entries (skipped)', labelNames: ['chain'], registers });
+  const rejected = new Counter({ name: 'batcher_records_rejected_total', help: 'Tap-log records skipped: not a valid tap entry, or a reused tap id', labelNames: ['chain'], registers });
+  const unpriced = new Counter({ name: 'batcher_taps_unpriced_total', help: 'Taps sealed without a trip: unknown station or no fare table', labelNames: ['chain'], registers });
   const batcher = new Batcher({
     writer,
     tables: loadSzmFareTables(),
@@ -49,7 +50,11 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
     onAssigned: (chains, revoked) => logger.info({ chains, revoked }, 'chains assigned'),
     onRejected: (chain, offset, reason) => {
       rejected.inc({ chain: String(chain) });
-      logger.error({ chain, offset, reason }, 'tap-log record is not a tap entry; skipped');
+      logger.error({ chain, offset, reason }, 'tap-log record refused; skipped');
+    },
+    onUnpriced: (chain, offset, error) => {
+      unpriced.inc({ chain: String(chain) });
+      logger.error({ chain, offset, code: error.code, reason: error.message }, 'tap sealed without a trip: it cannot be priced');
     },
   });
   const source = tapSource(config);

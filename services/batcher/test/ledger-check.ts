@@ -7,7 +7,7 @@ import { entriesReadMax, LedgerReader, verifyChain } from '@fareledger/ledger';
 import type { StoredTapRecord } from '@fareledger/tap-log';
 
 // The batcher's promise, checked from the outside: replay the tap log from scratch (drop
-// duplicates by tap key, pair and price with a fresh trip builder) and compare, byte for
+// retried taps, pair and price with a fresh trip builder) and compare, byte for
 // byte, with what each chain holds; then verify every chain from genesis.
 
 export interface LedgerCheck {
@@ -39,9 +39,9 @@ export function checkLedger(ledgerPath: string, logByPartition: readonly StoredT
       for (const record of records) {
         tapsInLog += 1;
         const { tap } = decodeEntry(record.value) as TapEntry;
-        const key = tapKey(tap);
-        if (seen.has(key)) continue;
-        seen.add(key);
+        const id = `${tapKey(tap)}@${tap.eventTimeMs}`; // a retry repeats key and event time
+        if (seen.has(id) || builder.holdsTapKey(tap)) continue;
+        seen.add(id);
         uniqueTaps += 1;
         expected.push(record.value);
         for (const trip of builder.accept(tap)) expected.push(encodeEntry(tripEntry(trip)));

@@ -364,6 +364,19 @@ describe('taps the engine cannot price, and bugs in the caller', () => {
     expect(() => held.accept(outA('L1-S01', at(0), 'o1'))).toThrow('tap g/o1 accepted twice');
   });
 
+  it('holdsTapKey: a tap reusing the key of its account\'s open tap-in or held tap-out, which accept() must not take', () => {
+    const builder = fresh();
+    builder.accept(inA('L1-S01', at(0), 'i1'));
+    builder.accept(outA('L1-S02', at(0), 'o1', 'b'));
+    expect([
+      builder.holdsTapKey(inA('L1-S03', at(5), 'i1')), // same key, another tap: a reused id
+      builder.holdsTapKey(outA('L1-S03', at(5), 'o1', 'b')),
+      builder.holdsTapKey(inA('L1-S03', at(5), 'i2')),
+      builder.holdsTapKey(inA('L1-S03', at(5), 'i1', 'c')), // another account holds nothing
+      builder.holdsTapKey(busTap('a', 'B1', at(5), 'o1')),
+    ]).toEqual([true, true, false, false, false]);
+  });
+
   it('asserts on a config outside its bounds', () => {
     expect(() => new TripBuilder({ tables: testTables, network: testNetwork, config: { journeyMsMax: 59_999 } })).toThrow('journeyMsMax');
     expect(() => new TripBuilder({ tables: testTables, network: testNetwork, config: { lateTapMsMax: -1 } })).toThrow('lateTapMsMax');

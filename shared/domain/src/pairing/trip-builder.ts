@@ -116,6 +116,18 @@ export class TripBuilder {
   }
 
   /**
+   * Whether the tap's key is that of its account's open tap-in or held tap-out while the
+   * tap is another one: a device reusing a tap id. accept() must not take it (the two would
+   * be one trip's both ends, and trip ids would clash); the batcher refuses it.
+   */
+  holdsTapKey(tap: Tap): boolean {
+    const state = this.accounts.get(tap.account);
+    if (state === undefined) return false;
+    const key = tapKey(tap);
+    return state.open?.tapKey === key || state.held?.tapKey === key;
+  }
+
+  /**
    * Takes the partition's next tap (offset order) and returns the trips it closes: first
    * those the raised watermark expires, in (deadline, tapKey) order, then the tap's own.
    * Throws PricingError (unknown station, no fare table at the trip's start) before it

@@ -4,7 +4,8 @@
 //
 //   npm run bench:seal [-- --taps 200000] [--only local|kafka] [--profile <dir>]
 //
-// --profile writes a V8 CPU profile of each sealing run (not of the set-up) into <dir>.
+// --profile writes V8 CPU profiles of each sealing run (not of the set-up) into <dir>: the
+// main thread's, and each chain worker's under <dir>/<local|kafka>/.
 //
 // Goals on this 2-core machine (issue 5): ≥ 80,000 taps/s from the embedded log,
 // ≥ 30,000 taps/s from Kafka. A tap makes about 1.5 entries (its own and, every other tap
@@ -67,6 +68,7 @@ function sha256Limit(records: readonly TapRecord[]): number {
 /** Runs `fn` under the V8 profiler when --profile was given; the profile is <dir>/seal-<name>.cpuprofile. */
 async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   if (args.profile === undefined) return fn();
+  process.env.FARELEDGER_CPU_PROFILE_DIR = path.resolve(args.profile, name); // the chain workers' profiles
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');

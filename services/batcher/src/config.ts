@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import {
   type ConfigOf,
   ConfigError,
@@ -35,6 +36,7 @@ export const batcherConfigSpec = {
   devCreateKey: { env: 'BATCHER_DEV_CREATE_KEY', default: 'false', schema: envBool(), description: 'Embedded dev mode only: create the signing key on first start if missing (logged loudly). Never in production.' },
   signingKeyName: { env: 'LEDGER_SIGNING_KEY_NAME', default: 'fareledger.example/szm-dev', schema: envString({ pattern: /^[\x21-\x2a\x2c-\x7e]{1,100}$/ }), description: 'Name of a key created by BATCHER_DEV_CREATE_KEY (no `+`).' },
 
+  workers: { env: 'BATCHER_WORKERS', default: String(Math.min(availableParallelism(), 16)), schema: envInt({ min: 1, max: 64 }), description: 'Worker threads that pair, price and seal; chain c runs on worker c mod n. Default: one per core, up to 16.' },
   entriesPerBlockMax: { env: 'BATCHER_ENTRIES_PER_BLOCK_MAX', default: '4096', schema: envInt({ min: 1, max: 65_536 }), description: 'A block is sealed once it holds this many entries.' },
   sealAgeMsMax: { env: 'BATCHER_SEAL_AGE_MS_MAX', default: '250', schema: envInt({ min: 1, max: minute }), description: 'A block is sealed at most this long after its first entry arrived.' },
   journeyMsMax: { env: 'BATCHER_JOURNEY_MS_MAX', default: String(4 * hour), schema: envInt({ min: minute, max: 24 * hour }), description: 'A metro tap-in with no tap-out this long after it (by event time) becomes an incomplete trip.' },

@@ -1,6 +1,9 @@
 import { type Consumer, type EachBatchPayload, Kafka, logLevel } from 'kafkajs';
 import type { SourceHandlers, TapSource } from './source.js';
 
+/** kafkajs hands at most this many partitions' batches at once; more than the workers is harmless. */
+const partitionsConcurrentlyMax = 64;
+
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
   readonly topic: string;
@@ -43,7 +46,8 @@ export class KafkaTapSource implements TapSource {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Batches of different partitions go to the chain workers at once.
+      partitionsConsumedConcurrently: partitionsConcurrentlyMax,
       eachBatch: (payload) => this.#eachBatch(handlers, payload),
     });
   }

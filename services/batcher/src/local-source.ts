@@ -37,14 +37,15 @@ export class LocalTapSource implements TapSource {
     const log = this.#log!;
     const { pollMs, readRecordsMax } = this.#options;
     while (!this.#stopping) {
-      let read = 0;
-      for (const [partition, offset] of next) {
-        if (this.#stopping) break;
+      // One round hands every partition's next records over at once: the chain workers
+      // seal them in parallel.
+      const rounds = [...next].map(async ([partition, offset]) => {
         const records = log.read(partition, offset, readRecordsMax);
-        if (records.length === 0) continue;
+        if (records.length === 0) return 0;
         next.set(partition, await handlers.records(partition, records));
-        read += records.length;
-      }
+        return records.length;
+      });
+      const read = (await Promise.all(rounds)).reduce((sum, count) => sum + count, 0);
       if (read === 0 && !this.#stopping) await this.#sleep(pollMs);
     }
   }

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
-import { createSigningKeyFile, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
+import { createSigningKeyFile, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, type Logger, listen, serviceApp } from '@fareledger/runtime';
 import { Counter } from 'prom-client';
-import { Batcher } from './batcher.js';
 import type { BatcherConfig } from './config.js';
 import { KafkaTapSource } from './kafka-source.js';
 import { LocalTapSource } from './local-source.js';
 import type { TapSource } from './source.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface BatcherHandle {
   readonly url: string;
@@ -18,14 +17,11 @@ export interface BatcherHandle {
 export interface StartBatcherOptions {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
-  readonly nowMs?: () => number;
 }
 
 export async function startBatcher(config: BatcherConfig, options: StartBatcherOptions): Promise<BatcherHandle> {
   const { logger } = options;
-  const nowMs = options.nowMs ?? Date.now;
-  const signer = signingKey(config, logger);
-  const writer = LedgerWriter.open({ path: config.ledgerPath, logName: config.logName, signer, create: true });
+  ensureSigningKey(config, logger);
   const metrics = createMetrics({ service: 'batcher' });
   const registers = [metrics.registry];
   const blocksSealed = new Counter({ name: 'batcher_blocks_sealed_total', help: 'Blocks sealed, by chain', labelNames: ['chain'], registers });
@@ -33,14 +29,14 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
   const entriesSealed = new Counter({ name: 'batcher_entries_sealed_total', help: 'Entries sealed (taps and trips), by chain', labelNames: ['chain'], registers });
   const rejected = new Counter({ name: 'batcher_records_rejected_total', help: 'Tap-log records skipped: not a valid tap entry, or a reused tap id', labelNames: ['chain'], registers });
   const unpriced = new Counter({ name: 'batcher_taps_unpriced_total', help: 'Taps sealed without a trip: unknown station or no fare table', labelNames: ['chain'], registers });
-  const batcher = new Batcher({
-    writer,
-    tables: loadSzmFareTables(),
-    network: loadSzmNetwork(),
-    builderConfig: { journeyMsMax: config.journeyMsMax },
+  const batcher = await WorkerPool.start({
+    workers: config.workers,
+    ledgerPath: config.ledgerPath,
+    logName: config.logName,
+    signingKeyPath: config.signingKeyPath,
+    journeyMsMax: config.journeyMsMax,
     entriesPerBlockMax: config.entriesPerBlockMax,
     sealAgeMsMax: config.sealAgeMsMax,
-    nowMs,
     onSealed: (block, taps) => {
       const chain = String(block.chain);
       blocksSealed.inc({ chain });
@@ -52,9 +48,17 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
       rejected.inc({ chain: String(chain) });
       logger.error({ chain, offset, reason }, 'tap-log record refused; skipped');
     },
-    onUnpriced: (chain, offset, error) => {
+    onUnpriced: (chain, offset, code, reason) => {
       unpriced.inc({ chain: String(chain) });
-      logger.error({ chain, offset, code: error.code, reason: error.message }, 'tap sealed without a trip: it cannot be priced');
+      logger.error({ chain, offset, code, reason }, 'tap sealed without a trip: it cannot be priced');
+    },
+    onFailure: (error) => {
+      // As an exception in a single-threaded batcher would: the process ends, and the next
+      // start resumes every chain after its last sealed block.
+      logger.fatal({ err: error }, 'chain worker failed; exiting');
+      setImmediate(() => {
+        throw error;
+      });
     },
   });
   const source = tapSource(config);
@@ -70,8 +74,8 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
       (stopped ??= (async () => {
         health.markStopping();
         await source.stop();
-        batcher.sealAll();
-        writer.close();
+        await batcher.sealAll();
+        await batcher.close();
         await server.close();
         logger.info('batcher stopped');
       })()),
@@ -85,10 +89,16 @@ function tapSource(config: BatcherConfig): TapSource {
   return new KafkaTapSource({ brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, group: config.group, clientId: 'fareledger-batcher', sessionTimeoutMs: config.kafkaSessionTimeoutMs });
 }
 
-/** Loaded, never generated in production; the embedded dev mode may create one, and says so. */
-function signingKey(config: BatcherConfig, logger: Logger) {
-  if (existsSync(config.signingKeyPath) || !config.devCreateKey) return loadSigningKey(config.signingKeyPath);
-  const key = createSigningKeyFile(config.signingKeyPath, config.signingKeyName);
+/**
+ * Loaded, never generated in production; the embedded dev mode may create one, and says
+ * so. Loaded here once so that a bad key fails the start with its own message; each chain
+ * worker loads it again.
+ */
+function ensureSigningKey(config: BatcherConfig, logger: Logger): void {
+  if (existsSync(config.signingKeyPath) || !config.devCreateKey) {
+    loadSigningKey(config.signingKeyPath);
+    return;
+  }
+  createSigningKeyFile(config.signingKeyPath, config.signingKeyName);
   logger.warn({ path: config.signingKeyPath, keyName: config.signingKeyName }, 'DEV MODE: created a new ledger signing key; production must load a key it was given');
-  return key;
 }

@@ -1,0 +1,85 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
+import { LedgerWriter, loadSigningKey } from '@fareledger/ledger';
+import { Batcher } from './batcher.js';
+import { type ChainWorkerInit, unpackRecords, type WorkerEvent, type WorkerRequest } from './worker-protocol.js';
+
+// A chain worker: a Batcher for the chains the main thread gives it, with its own ledger
+// connection. Chains are independent (one per partition), so workers seal in parallel;
+// SQLite serialises their commits. A throw here reaches the main thread, which stops the
+// service: what was not sealed is read again from the stored offsets on restart.
+
+const profiler = await startProfiler(process.env.FARELEDGER_CPU_PROFILE_DIR);
+const port = parentPort;
+if (port === null) throw new Error('chain-worker.ts runs as a worker thread (see worker-pool.ts)');
+const init = workerData as ChainWorkerInit;
+const post = (event: WorkerEvent): void => port.postMessage(event);
+
+const writer = LedgerWriter.open({ path: init.ledgerPath, logName: init.logName, signer: loadSigningKey(init.signingKeyPath), create: true });
+const batcher = new Batcher({
+  writer,
+  tables: loadSzmFareTables(),
+  network: loadSzmNetwork(),
+  builderConfig: { journeyMsMax: init.journeyMsMax },
+  entriesPerBlockMax: init.entriesPerBlockMax,
+  sealAgeMsMax: init.sealAgeMsMax,
+  nowMs: Date.now,
+  onSealed: (block, taps) => post({ type: 'sealed', block, taps }),
+  onRejected: (chain, offset, reason) => post({ type: 'rejected', chain, offset, reason }),
+  onUnpriced: (chain, offset, error) => post({ type: 'unpriced', chain, offset, code: error.code, reason: error.message }),
+});
+
+async function handle(request: WorkerRequest): Promise<unknown> {
+  switch (request.type) {
+    case 'assigned':
+      return [...(await batcher.assigned(request.partitions))];
+    case 'revoked':
+      return batcher.revoked(request.partitions);
+    case 'records':
+      return batcher.records(request.partition, unpackRecords(request.records));
+    case 'sealAll':
+      return batcher.sealAll();
+    case 'close':
+      batcher.sealAll();
+      writer.close();
+      await profiler?.stop();
+      return undefined;
+  }
+}
+
+port.on('message', (request: WorkerRequest) => {
+  // Every handler runs to completion synchronously (the promises are already settled), so
+  // requests are handled in the order they were sent.
+  handle(request).then(
+    (value) => post({ type: 'reply', id: request.id, value }),
+    (error: unknown) => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      post({ type: 'failed', id: request.id, message: failure.message, stack: failure.stack });
+    },
+  );
+});
+post({ type: 'reply', id: 0, value: 'ready' });
+
+/**
+ * With FARELEDGER_CPU_PROFILE_DIR set (bench:seal --profile sets it), the worker profiles
+ * itself and writes <dir>/chain-worker-<threadId>.cpuprofile when closed: node's --cpu-prof
+ * does not reach worker threads.
+ */
+async function startProfiler(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
+  if (dir === undefined || dir === '') return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `chain-worker-${threadId}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}

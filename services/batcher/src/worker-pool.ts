@@ -1,0 +1,170 @@
+import { Worker } from 'node:worker_threads';
+import { assert } from '@fareledger/domain';
+import type { SealedBlock } from '@fareledger/ledger';
+import type { SourceHandlers, SourceRecord } from './source.js';
+import { type ChainWorkerInit, packRecords, transferablesOf, type WorkerEvent, type WorkerRequest } from './worker-protocol.js';
+
+// The chains this process owns, spread over worker threads: chain c runs on worker
+// c mod n. The tap source stays on the main thread and hands each partition's records to
+// its worker; a source that hands several partitions at once (the local log's round, Kafka's
+// concurrent batches) keeps every worker busy.
+
+export interface WorkerPoolOptions extends ChainWorkerInit {
+  readonly workers: number;
+  readonly onSealed: (block: SealedBlock, taps: number) => void;
+  readonly onRejected: (chain: number, offset: number, reason: string) => void;
+  readonly onUnpriced: (chain: number, offset: number, code: string, reason: string) => void;
+  readonly onAssigned: (chains: readonly number[], revoked: readonly number[]) => void;
+  /** A worker died or failed a request: the service must stop (restart resumes from the ledger). */
+  readonly onFailure: (error: Error) => void;
+}
+
+// Workers run the TypeScript sources as the main thread does, through tsx's loader, which
+// chain-worker-boot.mjs registers in the thread.
+const bootUrl = new URL('./chain-worker-boot.mjs', import.meta.url);
+const entryUrl = new URL('./chain-worker.ts', import.meta.url).href;
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+class ChainWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #exited = false;
+  readonly ready: Promise<unknown>;
+
+  constructor(init: ChainWorkerInit, onEvent: (event: WorkerEvent) => void, onFailure: (error: Error) => void) {
+    this.#worker = new Worker(bootUrl, { workerData: { ...init, entryUrl } });
+    this.ready = new Promise((resolve, reject) => this.#pending.set(0, { resolve, reject }));
+    this.#worker.on('message', (event: WorkerEvent) => {
+      if (event.type !== 'reply' && event.type !== 'failed') return onEvent(event);
+      const pending = this.#pending.get(event.id);
+      if (pending === undefined) return;
+      this.#pending.delete(event.id);
+      if (event.type === 'reply') return pending.resolve(event.value);
+      const error = new Error(`chain worker: ${event.message}`);
+      if (event.stack !== undefined) error.stack = event.stack;
+      pending.reject(error);
+      onFailure(error);
+    });
+    this.#worker.on('error', (error) => {
+      this.#failAll(error);
+      onFailure(error);
+    });
+    this.#worker.on('exit', (code) => {
+      this.#exited = true;
+      const error = new Error(`chain worker exited with code ${code}`);
+      if (this.#pending.size > 0) {
+        this.#failAll(error);
+        onFailure(error);
+      }
+    });
+  }
+
+  request(request: DistributiveOmit<WorkerRequest, 'id'>, transfer: readonly ArrayBuffer[] = []): Promise<unknown> {
+    if (this.#exited) return Promise.reject(new Error('chain worker has exited'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...request, id }, [...transfer]);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    if (!this.#exited) await this.#worker.terminate();
+  }
+
+  #failAll(error: Error): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export class WorkerPool implements SourceHandlers {
+  readonly #options: WorkerPoolOptions;
+  readonly #workers: ChainWorker[];
+  readonly #chains = new Set<number>();
+
+  private constructor(options: WorkerPoolOptions) {
+    assert(Number.isSafeInteger(options.workers) && options.workers >= 1, `workers ${options.workers}`);
+    this.#options = options;
+    const { workers, onSealed, onRejected, onUnpriced, onFailure, ...init } = options;
+    const onEvent = (event: WorkerEvent): void => {
+      if (event.type === 'sealed') onSealed(event.block, event.taps);
+      else if (event.type === 'rejected') onRejected(event.chain, event.offset, event.reason);
+      else if (event.type === 'unpriced') onUnpriced(event.chain, event.offset, event.code, event.reason);
+    };
+    const workerInit: ChainWorkerInit = {
+      ledgerPath: init.ledgerPath, logName: init.logName, signingKeyPath: init.signingKeyPath,
+      journeyMsMax: init.journeyMsMax, entriesPerBlockMax: init.entriesPerBlockMax, sealAgeMsMax: init.sealAgeMsMax,
+    };
+    this.#workers = Array.from({ length: workers }, () => new ChainWorker(workerInit, onEvent, onFailure));
+  }
+
+  /** Starts the workers; resolves once each has opened the ledger. */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      await Promise.all(pool.#workers.map((worker) => worker.ready));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get chains(): readonly number[] {
+    return [...this.#chains].sort((a, b) => a - b);
+  }
+
+  async assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    const starts = new Map<number, number>();
+    await Promise.all(this.#byWorker(partitions).map(async ([worker, owned]) => {
+      const pairs = (await worker.request({ type: 'assigned', partitions: owned })) as [number, number][];
+      for (const [partition, offset] of pairs) starts.set(partition, offset);
+    }));
+    for (const partition of partitions) this.#chains.add(partition);
+    this.#options.onAssigned(this.chains, []);
+    return starts;
+  }
+
+  async revoked(partitions: readonly number[]): Promise<void> {
+    await Promise.all(this.#byWorker(partitions).map(([worker, owned]) => worker.request({ type: 'revoked', partitions: owned })));
+    for (const partition of partitions) this.#chains.delete(partition);
+    this.#options.onAssigned(this.chains, partitions);
+  }
+
+  async records(partition: number, records: readonly SourceRecord[]): Promise<number> {
+    const packed = packRecords(records);
+    return (await this.#workerOf(partition).request({ type: 'records', partition, records: packed }, transferablesOf(packed))) as number;
+  }
+
+  /** The shutdown contract's middle step: the source has stopped; every worker seals what is pending. */
+  async sealAll(): Promise<void> {
+    await Promise.all(this.#workers.map((worker) => worker.request({ type: 'sealAll' })));
+  }
+
+  /** Seals what is pending, closes each worker's ledger connection and ends the threads. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#workers.map((worker) => worker.request({ type: 'close' })));
+    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+  }
+
+  #workerOf(partition: number): ChainWorker {
+    return this.#workers[partition % this.#workers.length]!;
+  }
+
+  #byWorker(partitions: readonly number[]): [ChainWorker, number[]][] {
+    const groups = new Map<ChainWorker, number[]>();
+    for (const partition of partitions) {
+      const worker = this.#workerOf(partition);
+      groups.set(worker, [...(groups.get(worker) ?? []), partition]);
+    }
+    return [...groups];
+  }
+}

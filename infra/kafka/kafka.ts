@@ -53,6 +53,21 @@ export interface TopicSpec {
 // from-scratch replay must give the same entries, and read replicas rebuild from fare.blocks.
 const keepForever = [{ name: 'retention.ms', value: '-1' }] as const;
 
+/** A fare.blocks record batch holds one chunk (≤ 512 KiB of value, docs/fare-blocks.md) with 2× headroom. */
+export const blocksTopicMessageBytesMax = 1024 * 1024;
+
+/**
+ * fare.blocks: `delete`, never `compact` (the key is the chain, so compaction would keep one
+ * message per chain); kept forever in time and size, as a replica builds its copy from
+ * block 0 and the topic is where it gets the blocks.
+ */
+export const blocksTopicConfig: readonly { readonly name: string; readonly value: string }[] = [
+  { name: 'cleanup.policy', value: 'delete' },
+  { name: 'retention.ms', value: '-1' },
+  { name: 'retention.bytes', value: '-1' },
+  { name: 'max.message.bytes', value: String(blocksTopicMessageBytesMax) },
+];
+
 export type Logger = (line: string) => void;
 const quiet: Logger = () => {};
 
@@ -115,8 +130,8 @@ export function readKafkaConfig(env: Env = process.env): Readonly<KafkaConfig> {
 export function defaultTopics(config: KafkaConfig): TopicSpec[] {
   return [
     { topic: topicTaps, numPartitions: config.tapsPartitions, configEntries: keepForever },
-    // Blocks are few (one per seal per chain) and replicas want them in one total order.
-    { topic: topicBlocks, numPartitions: 1, configEntries: keepForever },
+    // One partition per chain, partition = chain, as fare.taps: each chain's blocks in order.
+    { topic: topicBlocks, numPartitions: config.tapsPartitions, configEntries: blocksTopicConfig },
   ];
 }
 

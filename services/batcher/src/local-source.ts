@@ -19,7 +19,7 @@ export class LocalTapSource implements TapSource {
   #log: LocalTapLog | undefined;
   #running: Promise<void> | undefined;
   #stopping = false;
-  #wake: (() => void) | undefined;
+  readonly #wakes = new Set<() => void>();
 
   constructor(options: LocalSourceOptions) {
     this.#options = options;
@@ -29,41 +29,51 @@ export class LocalTapSource implements TapSource {
     const { path, partitions } = this.#options;
     this.#log = LocalTapLog.open(path, partitions);
     const all = Array.from({ length: partitions }, (_, partition) => partition);
-    const next = new Map(await handlers.assigned(all));
-    this.#running = this.#loop(handlers, next);
+    const starts = await handlers.assigned(all);
+    this.#running = Promise.all(all.map((partition) => this.#follow(handlers, partition, starts.get(partition) ?? 0))).then(() => {});
   }
 
-  async #loop(handlers: SourceHandlers, next: Map<number, number>): Promise<void> {
+  /**
+   * One partition: hands a batch over, and while its chain worker seals it, reads the
+   * batch after it (the next offset is almost always the last one + 1); so reading on this
+   * thread overlaps sealing on the workers, and no partition waits for another.
+   */
+  async #follow(handlers: SourceHandlers, partition: number, startOffset: number): Promise<void> {
     const log = this.#log!;
     const { pollMs, readRecordsMax } = this.#options;
+    let offset = startOffset;
+    let records = log.read(partition, offset, readRecordsMax);
     while (!this.#stopping) {
-      // One round hands every partition's next records over at once: the chain workers
-      // seal them in parallel.
-      const rounds = [...next].map(async ([partition, offset]) => {
-        const records = log.read(partition, offset, readRecordsMax);
-        if (records.length === 0) return 0;
-        next.set(partition, await handlers.records(partition, records));
-        return records.length;
-      });
-      const read = (await Promise.all(rounds)).reduce((sum, count) => sum + count, 0);
-      if (read === 0 && !this.#stopping) await this.#sleep(pollMs);
+      if (records.length === 0) {
+        await this.#sleep(pollMs);
+        if (this.#stopping) break;
+        records = log.read(partition, offset, readRecordsMax);
+        continue;
+      }
+      const handed = handlers.records(partition, records);
+      const expected = records[records.length - 1]!.offset + 1;
+      const prefetched = log.read(partition, expected, readRecordsMax);
+      offset = await handed;
+      records = offset === expected ? prefetched : log.read(partition, offset, readRecordsMax);
     }
   }
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
+      const wakes = this.#wakes;
       function done() {
         clearTimeout(timer);
+        wakes.delete(done);
         resolve();
       }
-      this.#wake = done;
+      wakes.add(done);
     });
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wake?.();
+    for (const wake of [...this.#wakes]) wake();
     await this.#running;
     await this.#log?.close();
   }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createSigningKeyFile, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, type Logger, listen, serviceApp } from '@fareledger/runtime';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { BlockPublisher } from './block-publisher.js';
 import type { BatcherConfig } from './config.js';
 import { KafkaTapSource } from './kafka-source.js';
 import { LocalTapSource } from './local-source.js';
@@ -29,6 +30,18 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
   const entriesSealed = new Counter({ name: 'batcher_entries_sealed_total', help: 'Entries sealed (taps and trips), by chain', labelNames: ['chain'], registers });
   const rejected = new Counter({ name: 'batcher_records_rejected_total', help: 'Tap-log records skipped: not a valid tap entry, or a reused tap id', labelNames: ['chain'], registers });
   const unpriced = new Counter({ name: 'batcher_taps_unpriced_total', help: 'Taps sealed without a trip: unknown station or no fare table', labelNames: ['chain'], registers });
+  // Kafka mode publishes sealed blocks to fare.blocks for read replicas (docs/fare-blocks.md);
+  // the embedded mode's readers share the ledger file.
+  const publisher = config.tapLog === 'kafka'
+    ? new BlockPublisher({ brokers: config.kafkaBrokers, topic: config.kafkaTopicBlocks, partitions: config.tapLogPartitions, ledgerPath: config.ledgerPath, logger, clientId: 'fareledger-batcher-blocks' })
+    : undefined;
+  new Gauge({
+    name: 'batcher_blocks_publish_lag', help: 'Blocks sealed but not yet known to be on fare.blocks, by chain', labelNames: ['chain'], registers,
+    collect() {
+      this.reset();
+      for (const chain of publisher?.stats().chains ?? []) this.set({ chain: String(chain.chain) }, chain.lagBlocks);
+    },
+  });
   const batcher = await WorkerPool.start({
     workers: config.workers,
     ledgerPath: config.ledgerPath,
@@ -42,8 +55,12 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
       blocksSealed.inc({ chain });
       tapsSealed.inc({ chain }, taps);
       entriesSealed.inc({ chain }, block.treeSize - block.indexFirst);
+      publisher?.notify(block.chain);
     },
-    onAssigned: (chains, revoked) => logger.info({ chains, revoked }, 'chains assigned'),
+    onAssigned: (chains, revoked) => {
+      logger.info({ chains, revoked }, 'chains assigned');
+      publisher?.setChains(chains);
+    },
     onRejected: (chain, offset, reason) => {
       rejected.inc({ chain: String(chain) });
       logger.error({ chain, offset, reason }, 'tap-log record refused; skipped');
@@ -65,6 +82,7 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
   const health = healthRoutes({ ready: async () => ({ checks: {} }), stoppingSignal: options.signal });
   const app = serviceApp({ metrics, logger, health });
   const server = await listen(app, { host: config.host, port: config.port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
+  publisher?.start();
   await source.start(batcher);
   logger.info({ url: server.url, tapLog: config.tapLog, ledger: config.ledgerPath, chains: batcher.chains }, 'batcher running');
   let stopped: Promise<void> | undefined;
@@ -75,6 +93,7 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
         health.markStopping();
         await source.stop();
         await batcher.sealAll();
+        await publisher?.stop();
         await batcher.close();
         await server.close();
         logger.info('batcher stopped');

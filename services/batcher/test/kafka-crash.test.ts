@@ -15,6 +15,7 @@ import { kafkaEndOffsets, openTapLog, readKafkaTaps, type TapRecord } from '@far
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type BatcherProcess, killAllBatchers, startBatcherProcess } from './batcher-process.js';
 import { cityTaps } from './city-taps.js';
+import { readBlocks } from '../src/blocks-topic.js';
 import { checkLedger } from './ledger-check.js';
 
 const brokers = inject('kafkaBrokers').split(',');
@@ -45,11 +46,14 @@ function tapRecords(): TapRecord[] {
   return withRetries;
 }
 
+const blocksTopicOf = (name: string) => `fare.blocks.${name}-${runId}`;
+
 function batcherEnv(topic: string, name: string): Record<string, string> {
   return {
     TAP_LOG: 'kafka',
     KAFKA_BROKERS: brokers.join(','),
     KAFKA_TOPIC_TAPS: topic,
+    KAFKA_TOPIC_BLOCKS: blocksTopicOf(name),
     BATCHER_GROUP: `batcher-${name}-${runId}`,
     BATCHER_KAFKA_SESSION_TIMEOUT_MS: '6000',
     LEDGER_PATH: path.join(dir, `ledger-${name}.db`),
@@ -93,6 +97,34 @@ async function expectExactlyOnce(topic: string, ledgerPath: string, records: rea
   expect(check.chainFailures).toEqual([]);
 }
 
+/**
+ * Waits until fare.blocks holds every block of the ledger, then checks them: heights 0..n
+ * on each chain, entries byte-equal to the ledger's, each checkpoint the ledger's.
+ * Duplicates from publishes cut short by a kill are dropped by readBlocks.
+ */
+async function expectBlocksPublished(name: string, ledgerPath: string, context: () => string): Promise<void> {
+  const reader = LedgerReader.open({ path: ledgerPath });
+  try {
+    const chains = reader.chains();
+    let published = (await readBlocks(brokers, blocksTopicOf(name))).blocks;
+    for (const deadline = Date.now() + 60_000; !chains.every((c) => published[c.chain]?.at(-1)?.blockHeight === c.blockHeight);) {
+      if (Date.now() > deadline) throw new Error(`fare.blocks did not catch up within 60 s; batcher output:\n${context().slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      published = (await readBlocks(brokers, blocksTopicOf(name))).blocks;
+    }
+    for (const { chain, blockHeight, treeSize } of chains) {
+      const blocks = published[chain]!;
+      expect(blocks.map((block) => block.blockHeight)).toEqual(Array.from({ length: blockHeight + 1 }, (_, height) => height));
+      expect(blocks.map((block) => block.checkpoint)).toEqual(reader.checkpoints(chain, { from: 0, limit: 10_000 }).map((c) => c.note));
+      const entries = blocks.flatMap((block) => block.entries);
+      expect(entries.length).toBe(treeSize);
+      expect(entries.every((bytes, index) => Buffer.compare(bytes, reader.entry(chain, index)!.bytes) === 0)).toBe(true);
+    }
+  } finally {
+    reader.close();
+  }
+}
+
 function seededRandom(seed: number): (n: number) => number {
   let random = seed;
   return (n) => {
@@ -102,7 +134,7 @@ function seededRandom(seed: number): (n: number) => number {
 }
 
 describe('batcher crash safety on a real broker', () => {
-  it(`${tapCount} taps streamed while the batcher is SIGKILLed ${kills} times: each tap once, trips equal a replay, chains verify`, { timeout: 600_000 }, async () => {
+  it(`${tapCount} taps streamed while the batcher is SIGKILLed ${kills} times: each tap once, trips equal a replay, chains verify, every block on fare.blocks`, { timeout: 600_000 }, async () => {
     const topic = `fare.taps.crash-${runId}`;
     await ensureTopics(brokers, [{ topic, numPartitions: 4 }]);
     const env = batcherEnv(topic, 'crash');
@@ -117,6 +149,7 @@ describe('batcher crash safety on a real broker', () => {
     }
     await streaming;
     await expectExactlyOnce(topic, env.LEDGER_PATH!, records, () => batcher.output());
+    await expectBlocksPublished('crash', env.LEDGER_PATH!, () => batcher.output());
     expect(await batcher.kill('SIGTERM')).toBe(0);
   });
 
@@ -138,6 +171,7 @@ describe('batcher crash safety on a real broker', () => {
     await waitFor(() => assignments(second.output()).at(-1) === 4, 60_000, () => second.output());
     await streaming;
     await expectExactlyOnce(topic, env.LEDGER_PATH!, records, () => second.output());
+    await expectBlocksPublished('rebalance', env.LEDGER_PATH!, () => second.output());
     expect(await second.kill('SIGTERM')).toBe(0);
   });
 });

@@ -2,7 +2,7 @@
 // then a real Kafka topic) to signed blocks in the ledger, beside this machine's raw
 // SHA-256 limit for the same leaves, in one run.
 //
-//   npm run bench:seal [-- --taps 200000] [--only local|kafka] [--profile <dir>]
+//   npm run bench:seal [-- --taps 200000] [--only local|kafka] [--workers n] [--profile <dir>]
 //
 // --profile writes V8 CPU profiles of each sealing run (not of the set-up) into <dir>: the
 // main thread's, and each chain worker's under <dir>/<local|kafka>/.
@@ -27,9 +27,9 @@ import { loadBatcherConfig } from '../services/batcher/src/config.js';
 import { startBatcher } from '../services/batcher/src/service.js';
 import { cityTaps } from '../services/batcher/test/city-taps.js';
 
-const { values: args } = parseArgs({ options: { taps: { type: 'string', default: '200000' }, only: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+const { values: args } = parseArgs({ options: { taps: { type: 'string', default: '200000' }, only: { type: 'string' }, workers: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
 if (args.help) {
-  console.log('usage: npm run bench:seal -- [--taps 200000] [--only local|kafka] [--profile <dir>]');
+  console.log('usage: npm run bench:seal -- [--taps 200000] [--only local|kafka] [--workers n] [--profile <dir>]');
   process.exit(0);
 }
 const tapCount = Number(args.taps);
@@ -45,6 +45,8 @@ if (args.only !== undefined && args.only !== 'local' && args.only !== 'kafka') {
 interface Figures {
   readonly source: string;
   readonly seconds: number;
+  /** CPU time of the whole process (every thread) while sealing, seconds. */
+  readonly cpuSeconds: number;
   readonly taps: number;
   readonly entries: number;
 }
@@ -89,6 +91,7 @@ async function sealAll(source: string, env: Record<string, string>, ends: readon
 
 async function sealAllNow(source: string, env: Record<string, string>, ends: readonly number[]): Promise<Figures> {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const batcher = await startBatcher(loadBatcherConfig(env), { logger: silentLogger() });
   for (;;) {
     const reader = LedgerReader.open({ path: env.LEDGER_PATH! });
@@ -96,9 +99,10 @@ async function sealAllNow(source: string, env: Record<string, string>, ends: rea
     reader.close();
     if (chains.every((chain, index) => ends[index] === 0 || chain?.nextOffset === ends[index])) {
       const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
       await batcher.stop();
       const entries = chains.reduce((sum, chain) => sum + (chain?.treeSize ?? 0), 0);
-      return { source, seconds, taps: tapCount, entries };
+      return { source, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, taps: tapCount, entries };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
   const limit = sha256Limit(records);
   let startedKafka = false;
   try {
-    const base = { BATCHER_PORT: '0', LEDGER_SIGNING_KEY_PATH: path.join(dir, 'signing.key'), BATCHER_DEV_CREATE_KEY: 'true', LOG_LEVEL: 'silent' };
+    const base = { ...(args.workers === undefined ? {} : { BATCHER_WORKERS: args.workers }), BATCHER_PORT: '0', LEDGER_SIGNING_KEY_PATH: path.join(dir, 'signing.key'), BATCHER_DEV_CREATE_KEY: 'true', LOG_LEVEL: 'silent' };
     if (args.only !== 'kafka') {
       const tapLogPath = path.join(dir, 'taps.db');
       const log = LocalTapLog.open(tapLogPath, 4);
@@ -143,6 +147,8 @@ async function main(): Promise<void> {
       taps: figures.taps,
       entries: figures.entries,
       seconds: Number(figures.seconds.toFixed(1)),
+      'cores busy': Number((figures.cpuSeconds / figures.seconds).toFixed(2)),
+      'µs CPU/tap': Number(((figures.cpuSeconds * 1e6) / figures.taps).toFixed(1)),
       'taps/s': Math.round(figures.taps / figures.seconds),
       'entries/s': Math.round(figures.entries / figures.seconds),
       'x SHA-256 limit (entries)': Number((figures.entries / figures.seconds / limit).toFixed(3)),

@@ -19,13 +19,13 @@ const minuteMs = 60_000;
 const tapIn = examples.metroTapIn;
 const metro = (changes: Partial<MetroTap>): Uint8Array => encodeEntry(tapEntry({ ...tapIn, ...changes } as MetroTap));
 
-function open(name: string) {
+function open(name: string, entriesPerBlockMax = 4_096) {
   const signer = createSigningKeyFile(path.join(dir, `${name}.key`), 'fareledger.test/chain-processor');
   const writer = LedgerWriter.open({ path: path.join(dir, `${name}.db`), logName: 'fareledger.test/szm', signer, create: true });
   const events: string[] = [];
   const processor = new ChainProcessor({
     chain: 0, writer, tables: loadSzmFareTables(), network: loadSzmNetwork(), builderConfig: {},
-    entriesPerBlockMax: 4_096, nowMs: () => 1_772_500_000_000,
+    entriesPerBlockMax, nowMs: () => 1_772_500_000_000,
     onSealed: (block, taps) => events.push(`sealed block ${block.blockHeight}: ${taps} taps, tree ${block.treeSize}`),
     onRejected: (offset, reason) => events.push(`rejected ${offset}: ${reason}`),
     onUnpriced: (offset, error) => events.push(`unpriced ${offset}: ${error.code}`),
@@ -75,6 +75,16 @@ describe('ChainProcessor', () => {
     expect(processor.process(records([first], 6))).toBe(7);
     expect(processor.seal()).toBe(7);
     expect(events).toEqual(['sealed block 1: 0 taps, tree 4']);
+    writer.close();
+  });
+
+  it('drops the retry of a tap sealed earlier in the same batch of records (a block filled midway)', () => {
+    const { writer, processor, events, ledgerPath } = open('midway', 2);
+    const taps = [0, 1, 2].map((i) => metro({ tapId: `t${i}`, account: `wa_${i}`, eventTimeMs: tapIn.eventTimeMs + i }));
+    expect(processor.process(records([taps[0]!, taps[1]!, taps[2]!, taps[0]!, taps[1]!]))).toBe(5);
+    expect(processor.seal()).toBe(5);
+    expect(events).toEqual(['sealed block 0: 2 taps, tree 2', 'sealed block 1: 1 taps, tree 3']);
+    expect(sealedEntries(ledgerPath)).toEqual(['tap t0', 'tap t1', 'tap t2']);
     writer.close();
   });
 

@@ -35,7 +35,10 @@ export class ChainProcessor {
   readonly #deps: ChainProcessorDeps;
   #builder!: TripBuilder;
   #entries: LedgerEntryInput[] = [];
-  /** `key@eventTimeMs` of the pending block's taps: the duplicate drop before they are sealed. */
+  /**
+   * `key@eventTimeMs` of the taps accepted since nothing was last pending: the duplicate
+   * drop for taps not yet sealed, and for those sealed after this call's ledger lookup.
+   */
   #pendingTaps = new Set<string>();
   #taps = 0;
   /** Offset of the first record of the pending block; the stored next offset. */
@@ -82,17 +85,16 @@ export class ChainProcessor {
     const run = this.#contiguousRun(records);
     if (run === undefined) return this.#offsetNext; // a gap: the source must seek back
     if (run.length === 0) return this.#offsetNext;
+    if (this.#offsetNext === this.#offsetFirst) this.#pendingTaps.clear(); // all sealed: the ledger lookup sees them
     this.#pendingSinceMs ??= this.#deps.nowMs();
     const decoded = run.map((record) => decodeTap(record));
     const taps = decoded.filter((tap): tap is Tap => typeof tap !== 'string');
     const sealed = this.#deps.writer.hasTaps(this.chain, taps.map((tap) => ({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs })));
-    // Taps accepted in this call: the pending set is emptied by a seal midway, the lookups above are older than it.
-    const acceptedNow = new Set<string>();
     let tapIndex = 0;
     for (let i = 0; i < run.length; i++) {
       const tap = decoded[i]!;
       if (typeof tap === 'string') this.#deps.onRejected(run[i]!.offset, tap);
-      else if (!sealed[tapIndex++]!) this.#accept(run[i]!, tap, acceptedNow);
+      else if (!sealed[tapIndex++]!) this.#accept(run[i]!, tap);
       this.#offsetNext = run[i]!.offset + 1;
       if (this.#entries.length >= this.#deps.entriesPerBlockMax) {
         const next = this.seal();
@@ -113,11 +115,11 @@ export class ChainProcessor {
     return records.slice(from, to);
   }
 
-  #accept(record: SourceRecord, tap: Tap, acceptedNow: Set<string>): void {
+  #accept(record: SourceRecord, tap: Tap): void {
     // A device's retry repeats the tap exactly: same key, same event time (docs/batcher.md).
     const key = tapKey(tap);
     const pendingKey = `${key}@${tap.eventTimeMs}`;
-    if (this.#pendingTaps.has(pendingKey) || acceptedNow.has(pendingKey)) return;
+    if (this.#pendingTaps.has(pendingKey)) return;
     if (this.#builder.holdsTapKey(tap)) return this.#deps.onRejected(record.offset, `tap id ${key} reused by another tap while the first is pending`);
     let trips: Trip[];
     try {
@@ -128,7 +130,6 @@ export class ChainProcessor {
       trips = [];
     }
     this.#pendingTaps.add(pendingKey);
-    acceptedNow.add(pendingKey);
     this.#taps += 1;
     this.#entries.push({ bytes: record.value, kind: 'tap', key, account: tap.account, timeMs: tap.eventTimeMs });
     for (const trip of trips) this.#entries.push(ledgerEntryOf(tripEntry(trip)));
@@ -163,7 +164,6 @@ export class ChainProcessor {
       throw error;
     }
     this.#entries = [];
-    this.#pendingTaps = new Set();
     this.#taps = 0;
     this.#offsetFirst = this.#offsetNext;
     this.#pendingSinceMs = undefined;

@@ -42,19 +42,19 @@ export class LocalTapSource implements TapSource {
     const log = this.#log!;
     const { pollMs, readRecordsMax } = this.#options;
     let offset = startOffset;
-    let records = log.read(partition, offset, readRecordsMax);
+    let records = log.readValues(partition, offset, readRecordsMax);
     while (!this.#stopping) {
       if (records.length === 0) {
         await this.#sleep(pollMs);
         if (this.#stopping) break;
-        records = log.read(partition, offset, readRecordsMax);
+        records = log.readValues(partition, offset, readRecordsMax);
         continue;
       }
       const handed = handlers.records(partition, records);
       const expected = records[records.length - 1]!.offset + 1;
-      const prefetched = log.read(partition, expected, readRecordsMax);
+      const prefetched = log.readValues(partition, expected, readRecordsMax);
       offset = await handed;
-      records = offset === expected ? prefetched : log.read(partition, offset, readRecordsMax);
+      records = offset === expected ? prefetched : log.readValues(partition, offset, readRecordsMax);
     }
   }
 

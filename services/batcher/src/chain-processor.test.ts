@@ -82,7 +82,10 @@ describe('ChainProcessor', () => {
     const { writer, processor, events, ledgerPath } = open('midway', 2);
     const taps = [0, 1, 2].map((i) => metro({ tapId: `t${i}`, account: `wa_${i}`, eventTimeMs: tapIn.eventTimeMs + i }));
     expect(processor.process(records([taps[0]!, taps[1]!, taps[2]!, taps[0]!, taps[1]!]))).toBe(5);
+    // What follows the block sealed midway is pending, and ages: the seal timer will seal it.
+    expect(processor.pendingSinceMs).toBe(1_772_500_000_000);
     expect(processor.seal()).toBe(5);
+    expect(processor.pendingSinceMs).toBeUndefined();
     expect(events).toEqual(['sealed block 0: 2 taps, tree 2', 'sealed block 1: 1 taps, tree 3']);
     expect(sealedEntries(ledgerPath)).toEqual(['tap t0', 'tap t1', 'tap t2']);
     writer.close();

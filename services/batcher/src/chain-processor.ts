@@ -86,12 +86,13 @@ export class ChainProcessor {
     if (run === undefined) return this.#offsetNext; // a gap: the source must seek back
     if (run.length === 0) return this.#offsetNext;
     if (this.#offsetNext === this.#offsetFirst) this.#pendingTaps.clear(); // all sealed: the ledger lookup sees them
-    this.#pendingSinceMs ??= this.#deps.nowMs();
     const decoded = run.map((record) => decodeTap(record));
     const taps = decoded.filter((tap): tap is Tap => typeof tap !== 'string');
     const sealed = this.#deps.writer.hasTaps(this.chain, taps.map((tap) => ({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs })));
     let tapIndex = 0;
     for (let i = 0; i < run.length; i++) {
+      // Per record, not per call: a block sealed midway restarts the age of what follows it.
+      this.#pendingSinceMs ??= this.#deps.nowMs();
       const tap = decoded[i]!;
       if (typeof tap === 'string') this.#deps.onRejected(run[i]!.offset, tap);
       else if (!sealed[tapIndex++]!) this.#accept(run[i]!, tap);

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       for (let index = 0; index < records.length; index += 2000) await log.append(records.slice(index, index + 2000));
       await log.close();
       const ends = await kafkaEndOffsets(kafka.brokers, topic);
-      results.push(await sealAll('Kafka', { ...base, TAP_LOG: 'kafka', KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_TAPS: topic, BATCHER_GROUP: topic, LEDGER_PATH: path.join(dir, 'ledger-kafka.db') }, ends));
+      results.push(await sealAll('Kafka', { ...base, TAP_LOG: 'kafka', KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_TAPS: topic, KAFKA_TOPIC_BLOCKS: topic.replace('fare.taps', 'fare.blocks'), BATCHER_GROUP: topic, LEDGER_PATH: path.join(dir, 'ledger-kafka.db') }, ends));
       console.log(`  Kafka: ${Math.round(tapCount / results.at(-1)!.seconds).toLocaleString('en-US')} taps/s`);
     }
   } finally {

@@ -91,6 +91,22 @@ describe('ChainProcessor', () => {
     writer.close();
   });
 
+  it('drops retries of a tap older than the in-memory window, pending or sealed', () => {
+    const { writer, processor, events, ledgerPath } = open('late');
+    const now = metro({ tapId: 'now', account: 'wa_1', eventTimeMs: tapIn.eventTimeMs + 60 * minuteMs });
+    const late = metro({ tapId: 'late', account: 'wa_2', eventTimeMs: tapIn.eventTimeMs });
+    expect(processor.process(records([now]))).toBe(1);
+    expect(processor.seal()).toBe(1);
+    // An hour behind the watermark: outside the window. Its retry comes while it is pending.
+    expect(processor.process(records([late, late], 1))).toBe(3);
+    expect(processor.seal()).toBe(3);
+    expect(processor.process(records([late, now], 3))).toBe(5); // sealed now: the ledger answers for it
+    expect(processor.seal()).toBe(5);
+    expect(events).toEqual(['sealed block 0: 1 taps, tree 1', 'sealed block 1: 1 taps, tree 2', 'sealed block 2: 0 taps, tree 2']);
+    expect(sealedEntries(ledgerPath)).toEqual(['tap now', 'tap late']);
+    writer.close();
+  });
+
   it('skips redelivered records, and stops at a gap so the source seeks back', () => {
     const { writer, processor } = open('offsets');
     const taps = [0, 1, 2, 3].map((i) => metro({ tapId: `t${i}`, account: `wa_${i}`, eventTimeMs: tapIn.eventTimeMs + i }));

@@ -3,6 +3,7 @@ import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
 import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
 import { ChainConflictError, type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
+import { RecentTaps } from './recent-taps.js';
 import type { SourceRecord } from './source.js';
 
 export interface ChainProcessorDeps {
@@ -21,6 +22,14 @@ export interface ChainProcessorDeps {
   readonly onUnpriced: (offset: number, error: PricingError) => void;
 }
 
+/**
+ * Taps of the last 10 minutes of event time are checked for duplicates in memory, older
+ * ones in the ledger. Memory grows with the taps of one window: at a city's peak, tens of
+ * thousands per chain.
+ */
+const recentTapsWindowMs = 10 * 60_000;
+const emptySet: ReadonlySet<string> = new Set();
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -35,11 +44,8 @@ export class ChainProcessor {
   readonly #deps: ChainProcessorDeps;
   #builder!: TripBuilder;
   #entries: LedgerEntryInput[] = [];
-  /**
-   * `key@eventTimeMs` of the taps accepted since nothing was last pending: the duplicate
-   * drop for taps not yet sealed, and for those sealed after this call's ledger lookup.
-   */
-  #pendingTaps = new Set<string>();
+  /** The duplicate drop's memory: every tap of the chain, sealed or pending, of the last minutes. */
+  readonly #recentTaps = new RecentTaps(recentTapsWindowMs);
   #taps = 0;
   /** Offset of the first record of the pending block; the stored next offset. */
   #offsetFirst = 0;
@@ -72,7 +78,8 @@ export class ChainProcessor {
         ? new TripBuilder({ tables, network, config: builderConfig })
         : TripBuilder.restore(JSON.parse(decoder.decode(state.builderState)), { tables, network, config: builderConfig });
     this.#entries = [];
-    this.#pendingTaps = new Set();
+    const watermarkMs = this.#builder.watermarkMs;
+    this.#recentTaps.reset(watermarkMs, this.#deps.writer.tapsSince(this.chain, Math.max(0, watermarkMs - recentTapsWindowMs)));
     this.#taps = 0;
     this.#offsetFirst = state.nextOffset;
     this.#offsetNext = state.nextOffset;
@@ -85,17 +92,15 @@ export class ChainProcessor {
     const run = this.#contiguousRun(records);
     if (run === undefined) return this.#offsetNext; // a gap: the source must seek back
     if (run.length === 0) return this.#offsetNext;
-    if (this.#offsetNext === this.#offsetFirst) this.#pendingTaps.clear(); // all sealed: the ledger lookup sees them
+    if (this.#offsetNext === this.#offsetFirst) this.#recentTaps.prune(this.#builder.watermarkMs);
     const decoded = run.map((record) => decodeTap(record));
-    const taps = decoded.filter((tap): tap is Tap => typeof tap !== 'string');
-    const sealed = this.#deps.writer.hasTaps(this.chain, taps.map((tap) => ({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs })));
-    let tapIndex = 0;
+    const sealedLate = this.#sealedLateTaps(decoded);
     for (let i = 0; i < run.length; i++) {
       // Per record, not per call: a block sealed midway restarts the age of what follows it.
       this.#pendingSinceMs ??= this.#deps.nowMs();
       const tap = decoded[i]!;
       if (typeof tap === 'string') this.#deps.onRejected(run[i]!.offset, tap);
-      else if (!sealed[tapIndex++]!) this.#accept(run[i]!, tap);
+      else this.#accept(run[i]!, tap, sealedLate);
       this.#offsetNext = run[i]!.offset + 1;
       if (this.#entries.length >= this.#deps.entriesPerBlockMax) {
         const next = this.seal();
@@ -116,11 +121,25 @@ export class ChainProcessor {
     return records.slice(from, to);
   }
 
-  #accept(record: SourceRecord, tap: Tap): void {
+  /**
+   * The taps older than the in-memory window that the ledger already holds, looked up in
+   * one read transaction (rare: a late retry). As `key@eventTimeMs`.
+   */
+  #sealedLateTaps(decoded: readonly (Tap | string)[]): ReadonlySet<string> {
+    const late: { key: string; eventTimeMs: number }[] = [];
+    for (const tap of decoded) {
+      if (typeof tap !== 'string' && tap.eventTimeMs < this.#recentTaps.fromMs) late.push({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs });
+    }
+    if (late.length === 0) return emptySet;
+    const sealed = this.#deps.writer.hasTaps(this.chain, late);
+    return new Set(late.filter((_, i) => sealed[i]).map((tap) => `${tap.key}@${tap.eventTimeMs}`));
+  }
+
+  #accept(record: SourceRecord, tap: Tap, sealedLate: ReadonlySet<string>): void {
     // A device's retry repeats the tap exactly: same key, same event time (docs/batcher.md).
     const key = tapKey(tap);
-    const pendingKey = `${key}@${tap.eventTimeMs}`;
-    if (this.#pendingTaps.has(pendingKey)) return;
+    const recent = this.#recentTaps.has(key, tap.eventTimeMs);
+    if (recent === true || (recent === undefined && sealedLate.has(`${key}@${tap.eventTimeMs}`))) return;
     if (this.#builder.holdsTapKey(tap)) return this.#deps.onRejected(record.offset, `tap id ${key} reused by another tap while the first is pending`);
     let trips: Trip[];
     try {
@@ -130,7 +149,7 @@ export class ChainProcessor {
       this.#deps.onUnpriced(record.offset, error);
       trips = [];
     }
-    this.#pendingTaps.add(pendingKey);
+    this.#recentTaps.add(key, tap.eventTimeMs);
     this.#taps += 1;
     this.#entries.push({ bytes: record.value, kind: 'tap', key, account: tap.account, timeMs: tap.eventTimeMs });
     for (const trip of trips) this.#entries.push(ledgerEntryOf(tripEntry(trip)));

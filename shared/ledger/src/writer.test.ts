@@ -134,6 +134,9 @@ describe('LedgerWriter', () => {
     ]).toEqual([true, true, false, false, false]);
     expect(writer.hasTaps(1, [tap1, tap0, { key: tap0.key, timeMs: tap0.timeMs - 1 }].map((e) => ({ key: e.key, eventTimeMs: e.timeMs }))))
       .toEqual([true, true, false]);
+    expect(writer.tapsSince(1, tap0.timeMs + 1)).toEqual([[tap1.key, tap1.timeMs]]);
+    expect(writer.tapsSince(1, 0)).toHaveLength(2);
+    expect(writer.tapsSince(0, 0)).toEqual([]);
     expect(trip).toMatchObject({ kind: 'trip', key: 'bv-0457/t1x1' });
     writer.close();
   });

@@ -20,7 +20,7 @@ import { withSource } from './errors.js';
 //
 // All-pairs distances are computed once at load (Dijkstra from every station, binary heap)
 // into one Int32Array. Measured on the shipped 164-station network (Node 20.20, AMD EPYC,
-// 2 cores; src/pairing/measure.ts): parseNetwork 2.2 ms (median of 30) including the 26,896
+// 2 cores; npm run bench:pairing): parseNetwork 2.2 ms (median of 30) including the 26,896
 // distances and the farthest-station table; distanceM(from, to) by id 0.045 µs;
 // metroFareFen(rules, distanceAt(i, j)) 0.036 µs.
 

@@ -41,7 +41,7 @@ import {
 //   the watermark is priced as the watermark passes its deadline (W = deadline + 1 ms), so
 //   a jump of W prices it as a gradual rise would.
 //
-// Measured (src/pairing/measure.ts; Node 20.20, AMD EPYC, 2 cores, the machine's load average
+// Measured (npm run bench:pairing, bench/pairing.ts; Node 20.20, AMD EPYC, 2 cores, the machine's load average
 // about 2.5 from other work): accept() 2.2 µs per tap, best of 3 runs of 2,000,000 taps
 // (1,242,171 trips) over 100,000 accounts: 75% metro (39% in, 36% out), 19% bus, 6% taxi,
 // 2% of tap-outs lost, 1% of taps up to 10 min late, taps decoded from JSON in batches of 100,000. At

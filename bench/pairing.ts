@@ -1,14 +1,14 @@
 // Measures the figures quoted in network.ts and trip-builder.ts. Run on an idle machine:
-//   npx tsx shared/domain/src/pairing/measure.ts
+//   npm run bench:pairing
 // Prints: network load, price lookup, accept() per tap on a mixed workload of 100,000
 // accounts, and snapshot size and cost with 100,000 open journeys. Performance is never
 // asserted in a test (house style); this script is the record.
-import { metroFareFen } from '../fares/metro-fare.js';
-import { loadSzmFareTables, loadSzmNetwork } from '../fares/node-data.js';
-import type { FareTable } from '../fares/rules.js';
-import type { Tap } from '../tap.js';
-import { busTap, metroTap, taxiTap } from './test-kit.js';
-import { TripBuilder } from './trip-builder.js';
+import { metroFareFen } from '../shared/domain/src/fares/metro-fare.js';
+import { loadSzmFareTables, loadSzmNetwork } from '../shared/domain/src/fares/node-data.js';
+import type { FareTable } from '../shared/domain/src/fares/rules.js';
+import type { Tap } from '../shared/domain/src/tap.js';
+import { busTap, metroTap, taxiTap } from '../shared/domain/src/pairing/test-kit.js';
+import { TripBuilder } from '../shared/domain/src/pairing/trip-builder.js';
 
 const accountsN = 100_000;
 const tables = loadSzmFareTables();

@@ -3,36 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
 import { entryBytesMax, entryFields } from './entry-schema.js';
 import { EntryDecodeError } from './errors.js';
+import { exampleEntries, fromHex, hex, reasonOf } from './test-fixtures.js';
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-const fromHex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
-
-const all: Entry[] = [
-  { type: 'tap', tap: examples.metroTapIn },
-  { type: 'tap', tap: examples.metroTapOut },
-  { type: 'tap', tap: examples.busTap },
-  { type: 'tap', tap: examples.taxiTap },
-  { type: 'trip', trip: examples.metroTrip },
-  { type: 'trip', trip: examples.metroIncompleteTrip },
-  { type: 'trip', trip: examples.busTrip },
-  { type: 'trip', trip: examples.taxiTrip },
-  { type: 'adjustment', adjustment: examples.refund },
-];
+const all = exampleEntries;
 
 function label(entry: Entry): string {
   if (entry.type === 'tap') return `tap ${entry.tap.mode} ${entry.tap.kind}`;
   if (entry.type === 'trip') return `trip ${entry.trip.mode} ${entry.trip.status}`;
   return `adjustment ${entry.adjustment.kind}`;
-}
-
-function reasonOf(bytes: Uint8Array): string {
-  try {
-    decodeEntry(bytes);
-  } catch (error) {
-    if (error instanceof EntryDecodeError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
 }
 
 describe('encodeEntry / decodeEntry', () => {

@@ -1,13 +1,20 @@
 import { assert, type Entry, type EntryType, entryTypes, parseEntry, ValidationError } from '@fareledger/domain';
 import { type DecodeReason, EntryDecodeError } from './errors.js';
 import { entryBytesMax, entryFields, entryHeaderFields, entrySchemaVersion, type FieldKind } from './entry-schema.js';
+import { entryPrefixes, type WireField, wireFields } from './wire-fields.js';
 import { type EntryValue, readEntryMap } from './msgpack-reader.js';
 import { CanonicalWriter } from './msgpack-writer.js';
+import { decodeCanonical } from './canonical-reader.js';
 
 /**
  * The canonical bytes of an entry: the Merkle leaf. The entry must be valid; encoding an
  * invalid one is a bug in the caller (it builds entries from parsed taps and priced trips),
  * so it fails an assertion rather than returning an error.
+ *
+ * The bytes are a view into a 32 KiB buffer shared with other entries' bytes, as
+ * Buffer.allocUnsafe's share Node's pool (a buffer of its own per entry cost 0.4-1 µs): mind
+ * byteOffset (`Buffer.from(b.buffer, b.byteOffset, b.byteLength)`), never transfer or detach
+ * `bytes.buffer` (postMessage's transfer list), and slice() bytes kept alone for long.
  */
 export function encodeEntry(entry: Entry): Uint8Array {
   let valid: Entry;
@@ -17,49 +24,70 @@ export function encodeEntry(entry: Entry): Uint8Array {
     if (error instanceof ValidationError) assert(false, `encodeEntry: invalid entry: ${error.message}`);
     throw error;
   }
-  return writeEntry(valid);
+  writeEntry(valid);
+  return writer.finish();
 }
 
-// One buffer for every encoding: writeEntry runs to completion without yielding, so no two
+// One writer for every encoding: writeEntry runs to completion without yielding, so no two
 // calls share it at once. A fresh 4 KiB buffer per entry cost 2 µs of a 7 µs encode.
 const writer = new CanonicalWriter(entryBytesMax);
 
-/** Writes an entry that parseEntry has already checked (its fresh copy, so no extra keys). */
-function writeEntry(valid: Entry): Uint8Array {
+/**
+ * Writes an entry that parseEntry has already checked: its fresh copy, which holds only
+ * schema fields, none undefined, in wire order (parseTap and the like promise that order,
+ * and a test checks it). So one walk of the schema meets each key in turn, and for-in reads
+ * the values by their slots: measured 40 ns for a trip's 15 fields, against 190 ns for a
+ * lookup per schema field by name. Anything else is a bug, and fails an assertion.
+ */
+function writeEntry(valid: Entry): void {
   const body = entryBody(valid) as Readonly<Record<string, unknown>>;
+  const fields = wireFields[valid.type];
   const fieldCount = Object.keys(body).length;
   writer.reset();
   writer.mapHeader(entryHeaderFields.length + fieldCount);
-  writer.str('v');
-  writer.int(entrySchemaVersion);
-  writer.str('type');
-  writer.str(valid.type);
+  const prefix = entryPrefixes[valid.type];
+  writer.rawWords(prefix.words, prefix.bytes.length);
+  let at = 0;
   let written = 0;
-  for (const [name, kind] of entryFields[valid.type]) {
-    const value = body[name];
-    if (value === undefined) continue;
-    writer.str(name);
-    writeValue(writer, kind, value);
+  for (const key in body) {
+    if (written === fieldCount) break; // for-in gives own keys first: the rest are inherited
     written++;
+    while (at < fields.length && (fields[at] as WireField).name !== key) at++;
+    const field = fields[at++];
+    const value = body[key];
+    if (field === undefined || value === undefined) {
+      assert(false, `writeEntry: ${valid.type}.${key} is undefined, outside the schema or out of its order`);
+    }
+    writer.rawWords(field.keyWords, field.key.length);
+    writeValue(writer, field.kind, value);
   }
-  assert(written === fieldCount, `writeEntry: ${valid.type} has a field outside the schema`);
-  return writer.finish();
 }
 
 /**
  * The entry whose canonical encoding is exactly `bytes`, or an EntryDecodeError naming why
- * there is none. Checks, in order: size, msgpack canonical form, header, schema, domain
- * rules, and finally that re-encoding gives the same bytes.
+ * there is none. One pass (canonical-reader.ts) accepts the canonical encoding of a valid
+ * entry; for anything else the step-by-step decoder below names the fault.
  */
 export function decodeEntry(bytes: Uint8Array): Entry {
   if (bytes.length > entryBytesMax) {
     throw new EntryDecodeError('too-large', `${bytes.length} bytes, at most ${entryBytesMax}`);
   }
+  return decodeCanonical(bytes, parseEntry) ?? decodeStepwise(bytes);
+}
+
+/**
+ * The decoder that names the fault. Checks, in order: msgpack canonical form, header,
+ * schema, domain rules, and finally that re-encoding gives the same bytes. It returns the
+ * entry of valid bytes too, though decodeCanonical takes every valid entry first (a
+ * property test checks that the two accept the same bytes, as the same entry).
+ */
+export function decodeStepwise(bytes: Uint8Array): Entry {
   const pairs = readEntryMap(bytes);
   const type = readHeader(pairs);
   const body = readBody(pairs, type);
   const entry = toEntry(type, body);
-  if (!equalBytes(writeEntry(entry), bytes)) {
+  writeEntry(entry);
+  if (!equalBytes(writer.written(), bytes)) {
     throw new EntryDecodeError('not-canonical', 're-encoding gives other bytes');
   }
   return entry;

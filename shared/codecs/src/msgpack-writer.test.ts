@@ -2,6 +2,7 @@ import { AssertionError } from '@fareledger/domain';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CanonicalWriter, fixint, intHead } from './msgpack-writer.js';
+import { wordsOf } from './wire-fields.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
@@ -112,6 +113,18 @@ describe('CanonicalWriter.str', () => {
     expect(out.length).toBe(header.length + size * 2);
   });
 
+  // ASCII is copied four units at a time; the first other unit, in a group of four or in
+  // the tail, sends the whole string through TextEncoder again.
+  it.each([
+    ['abcd', 'a461626364'],
+    ['abcdefg', 'a7616263646566 67'],
+    ['éabc', 'a5c3a9616263'],
+    ['abcdé', 'a661626364c3a9'],
+    ['abcdefgh闸', 'ab6162636465666768e997b8'],
+  ])('%j → %s', (value, expected) => {
+    expect(written((w) => w.str(value))).toBe(expected.replace(/ /g, ''));
+  });
+
   it('counts UTF-8 bytes, not characters: 11 CJK characters are 33 bytes, str 8', () => {
     expect(written((w) => w.str('闸'.repeat(11))).slice(0, 4)).toBe('d921');
   });
@@ -153,5 +166,57 @@ describe('CanonicalWriter capacity', () => {
     writer.str('abc');
     expect(() => writer.int(1)).toThrow(AssertionError);
     expect(hex(writer.finish())).toBe('a3616263');
+  });
+});
+
+describe('CanonicalWriter.rawWords', () => {
+  it.each([1, 2, 3, 4, 5, 8, 9])('writes %d bytes given as words, and the next write follows them', (size) => {
+    const bytes = Uint8Array.from({ length: size }, (_, i) => 0xf0 + i);
+    const expected = `${hex(bytes)}a17a`;
+    expect(written((w) => {
+      w.rawWords(wordsOf(bytes), size);
+      w.str('z');
+    })).toBe(expected);
+  });
+});
+
+describe('CanonicalWriter.finish', () => {
+  it('hands out copies that later writes never touch, across many slabs', () => {
+    const writer = new CanonicalWriter(4096);
+    const kept: [Uint8Array, string][] = [];
+    for (let i = 0; i < 3_000; i++) {
+      writer.reset();
+      const text = `entry-${i}-${'x'.repeat(i % 300)}`;
+      writer.str(text);
+      writer.int(i * 1_000_003);
+      kept.push([writer.finish(), written((w) => {
+        w.str(text);
+        w.int(i * 1_000_003);
+      })]);
+    }
+    for (const [copy, expected] of kept) expect(hex(copy)).toBe(expected);
+    expect(new Set(kept.map(([copy]) => copy.buffer)).size).toBeGreaterThan(10);
+  });
+
+  it('drops what was written since the last finish on reset', () => {
+    const writer = new CanonicalWriter(64);
+    writer.str('kept');
+    const first = writer.finish();
+    writer.str('dropped');
+    writer.reset();
+    writer.int(7);
+    expect([hex(first), hex(writer.finish())]).toEqual(['a46b657074', '07']);
+  });
+
+  it('writes on after a caller detaches the buffer of a copy', () => {
+    const writer = new CanonicalWriter(64);
+    writer.str('a');
+    const first = writer.finish();
+    const buffer = first.buffer as ArrayBuffer;
+    structuredClone(buffer, { transfer: [buffer] });
+    expect(first.length).toBe(0);
+    writer.reset();
+    writer.str('after');
+    expect(hex(writer.finish())).toBe('a56166746572');
   });
 });

@@ -1,6 +1,7 @@
 import {
   type Adjustment,
   distanceMMax,
+  parseEntry,
   durationSMax,
   type Entry,
   fenMax,
@@ -12,7 +13,8 @@ import {
 } from '@fareledger/domain';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry } from './entry-codec.js';
+import { decodeCanonical } from './canonical-reader.js';
+import { decodeEntry, decodeStepwise, encodeEntry } from './entry-codec.js';
 import { EntryDecodeError } from './errors.js';
 
 // Property tests over generated entries. A seeded PRNG (mulberry32) keeps every run the
@@ -166,16 +168,7 @@ describe('generated entries', () => {
     const outcomes = { rejected: 0, accepted: 0 };
     const reasons = new Set<string>();
     for (let i = 0; i < 5_000; i++) {
-      const bytes = [...encodeEntry(entry(g))];
-      for (let m = g.int(1, 3); m > 0; m--) {
-        const at = g.int(0, bytes.length - 1);
-        const op = g.pick(['flip', 'set', 'insert', 'delete'] as const);
-        if (op === 'flip') bytes[at] = (bytes[at] as number) ^ (1 << g.int(0, 7));
-        if (op === 'set') bytes[at] = g.int(0, 255);
-        if (op === 'insert') bytes.splice(at, 0, g.int(0, 255));
-        if (op === 'delete') bytes.splice(at, 1);
-      }
-      const mutated = Uint8Array.from(bytes);
+      const mutated = mutatedEntry(g, 3);
       try {
         const decoded = decodeEntry(mutated);
         expect(sameBytes(encodeEntry(decoded), mutated)).toBe(true);
@@ -191,3 +184,65 @@ describe('generated entries', () => {
     expect(reasons.size).toBeGreaterThan(10);
   });
 });
+
+// decodeEntry runs a one-pass decoder first and the step-by-step decoder only when it gives
+// up. The one pass must accept exactly what the step-by-step decoder accepts, as the same
+// entry: otherwise an entry would decode differently, or a valid one take the slow path.
+describe('the one-pass decoder against the step-by-step decoder', () => {
+  function stepwise(bytes: Uint8Array): Entry | string {
+    try {
+      return decodeStepwise(bytes);
+    } catch (error) {
+      if (error instanceof EntryDecodeError) return error.reason;
+      throw error;
+    }
+  }
+
+  it('accepts every generated entry, as the same entry', () => {
+    const g = new Gen(mulberry32(0xfa57));
+    for (let i = 0; i < 3_000; i++) {
+      const original = entry(g);
+      const bytes = encodeEntry(original);
+      const fast = decodeCanonical(bytes, parseEntry);
+      expect(fast).toEqual(original);
+      expect(fast).toEqual(stepwise(bytes));
+    }
+  });
+
+  it('on mutated bytes, accepts what the step-by-step decoder accepts and gives up on the rest', () => {
+    const g = new Gen(mulberry32(0x5104));
+    const outcomes = { bothAccept: 0, bothRefuse: 0 };
+    const reasons = new Set<string>();
+    for (let i = 0; i < 6_000; i++) {
+      const mutated = mutatedEntry(g, 2);
+      const fast = decodeCanonical(mutated, parseEntry);
+      const slow = stepwise(mutated);
+      if (typeof slow === 'string') {
+        expect(fast).toBeUndefined();
+        reasons.add(slow);
+        outcomes.bothRefuse++;
+      } else {
+        expect(fast).toEqual(slow);
+        outcomes.bothAccept++;
+      }
+    }
+    // Mutations that keep an entry valid (a digit of an id, a bit of an int) are common enough.
+    expect(outcomes.bothAccept).toBeGreaterThan(300);
+    expect(outcomes.bothRefuse).toBeGreaterThan(4_000);
+    expect(reasons.size).toBeGreaterThan(10);
+  });
+});
+
+/** A generated entry's bytes with 1..mutationsMax random flips, sets, inserts and deletes. */
+function mutatedEntry(g: Gen, mutationsMax: number): Uint8Array {
+  const bytes = [...encodeEntry(entry(g))];
+  for (let m = g.int(1, mutationsMax); m > 0; m--) {
+    const at = g.int(0, bytes.length - 1);
+    const op = g.pick(['flip', 'set', 'insert', 'delete'] as const);
+    if (op === 'flip') bytes[at] = (bytes[at] as number) ^ (1 << g.int(0, 7));
+    if (op === 'set') bytes[at] = g.int(0, 255);
+    if (op === 'insert') bytes.splice(at, 0, g.int(0, 255));
+    if (op === 'delete') bytes.splice(at, 1);
+  }
+  return Uint8Array.from(bytes);
+}

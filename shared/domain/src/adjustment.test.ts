@@ -26,6 +26,8 @@ describe('parseAdjustment', () => {
     ['200 astral code points (400 UTF-16 units)', '🚇'.repeat(200)],
     ['Latin text with punctuation', 'Gate fault: charged twice (ref #4411).'],
     ['a single character', 'x'],
+    ['a single astral code point', '🚇'],
+    ['199 CJK and 1 astral code point', `${'退'.repeat(199)}🚇`],
   ])('accepts a reason of %s', (_name, reason) => {
     expect(parseAdjustment({ ...refund, reason }).reason).toBe(reason);
   });
@@ -38,6 +40,8 @@ describe('parseAdjustment', () => {
     ['tripId not a tap key', { ...refund, tripId: 'trip-1' }, 'tripId', 'charset'],
     ['empty reason', { ...refund, reason: '' }, 'reason', 'length'],
     ['reason of 201 characters', { ...refund, reason: '退'.repeat(201) }, 'reason', 'length'],
+    ['reason of 201 astral code points', { ...refund, reason: '🚇'.repeat(201) }, 'reason', 'length'],
+    ['reason of 200 CJK and 1 astral code point', { ...refund, reason: `${'退'.repeat(200)}🚇` }, 'reason', 'length'],
     ['reason with a line feed', { ...refund, reason: 'gate\nfault' }, 'reason', 'charset'],
     ['reason with a tab', { ...refund, reason: 'gate\tfault' }, 'reason', 'charset'],
     ['reason with DEL', { ...refund, reason: 'gate\u007f' }, 'reason', 'charset'],

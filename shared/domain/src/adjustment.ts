@@ -1,6 +1,6 @@
 import { RecordReader } from './fields.js';
 import { accountLengthMax, fenMax, reasonLengthMax } from './limits.js';
-import { checkTapKey } from './trip.js';
+import { checkTapKey, isTapKey } from './trip.js';
 
 export const adjustmentKinds = ['refund', 'correction'] as const;
 export type AdjustmentKind = (typeof adjustmentKinds)[number];
@@ -31,7 +31,7 @@ export function parseAdjustment(input: unknown, path = ''): Adjustment {
   const adjustment: Adjustment = {
     adjustmentId: r.id('adjustmentId'),
     account: r.account('account', accountLengthMax),
-    tripId: r.value('tripId', checkTapKey),
+    tripId: r.value('tripId', checkTapKey, isTapKey),
     kind: r.oneOf('kind', adjustmentKinds),
     amountFen: r.int('amountFen', { min: 1, max: fenMax }),
     reason: r.text('reason', reasonLengthMax),

@@ -102,9 +102,9 @@ export function parseTap(input: unknown, path = ''): Tap {
         vehicleId: r.id('vehicleId'),
         eventTimeMs: r.timeMs('eventTimeMs'),
         utcOffsetMin: r.int('utcOffsetMin', utcOffsetBounds),
-        distanceM: r.int('distanceM', { min: 0, max: distanceMMax }),
-        durationS: r.int('durationS', { min: 0, max: durationSMax }),
-        waitingS: r.int('waitingS', { min: 0, max: durationSMax }),
+        distanceM: r.int('distanceM', distanceBounds),
+        durationS: r.int('durationS', durationBounds),
+        waitingS: r.int('waitingS', durationBounds),
         receivedAtMs: r.timeMs('receivedAtMs'),
       };
       if (tap.waitingS > tap.durationS) {
@@ -117,3 +117,5 @@ export function parseTap(input: unknown, path = ''): Tap {
 }
 
 const utcOffsetBounds = { min: utcOffsetMinMin, max: utcOffsetMinMax };
+const distanceBounds = { min: 0, max: distanceMMax };
+const durationBounds = { min: 0, max: durationSMax };

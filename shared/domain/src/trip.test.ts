@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
 import { busTap, busTrip, metroIncompleteTrip, metroTapIn, metroTrip, taxiTrip } from './examples.js';
-import { checkTapKey, parseTrip, type Trip, tripIdFor } from './trip.js';
+import { checkTapKey, isTapKey, parseTrip, type Trip, tripIdFor } from './trip.js';
 
 function rejection(input: unknown): [string, string] {
   try {
@@ -98,5 +98,40 @@ describe('tripIdFor / checkTapKey', () => {
     expect(checkTapKey('k', longest)).toBe(longest);
     expect(() => checkTapKey('k', `${longest}x`)).toThrow('k: must be at most 129 characters');
     expect(() => checkTapKey('k', 'd/t/x')).toThrow("k: must be 'deviceId/tapId'");
+  });
+});
+
+describe('isTapKey', () => {
+  // parseTrip and parseAdjustment take a value isTapKey passes without running checkTapKey,
+  // so the two must agree on every value.
+  it('passes exactly the values checkTapKey returns unchanged', () => {
+    const alphabet = ['a', 'Z', '0', '.', '_', ':', '-', '/', ' ', 'é', '\n'];
+    let seed = 0x1234_5678;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed % n;
+    };
+    const lengths = [0, 1, 2, 3, 63, 64, 65, 66, 128, 129, 130, 131];
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let value: string;
+      if (i % 2 === 0) {
+        // Two parts around one slash, each 0..66 long, now and then with a bad character.
+        const part = () => Array.from({ length: next(67) }, () => (next(40) === 0 ? (alphabet[next(alphabet.length)] as string) : 'x')).join('');
+        value = `${part()}/${part()}`;
+      } else {
+        value = Array.from({ length: lengths[next(lengths.length)] as number }, () => alphabet[next(alphabet.length)] as string).join('');
+      }
+      let checked: boolean;
+      try {
+        checked = checkTapKey('k', value) === value;
+      } catch {
+        checked = false;
+      }
+      expect([value, isTapKey(value)]).toEqual([value, checked]);
+      if (checked) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(3_000);
+    expect([isTapKey(7), isTapKey(undefined), isTapKey(['a/b'])]).toEqual([false, false, false]);
   });
 });

@@ -9,6 +9,7 @@ import type { FareTable } from '../shared/domain/src/fares/rules.js';
 import type { Tap } from '../shared/domain/src/tap.js';
 import { busTap, metroTap, taxiTap } from '../shared/domain/src/pairing/test-kit.js';
 import { TripBuilder } from '../shared/domain/src/pairing/trip-builder.js';
+import { mulberry32 } from '../shared/domain/src/seeded-random.js';
 
 const accountsN = 100_000;
 const tables = loadSzmFareTables();
@@ -22,18 +23,6 @@ function time(run: () => void): number {
   const start = performance.now();
   run();
   return performance.now() - start;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const accountName = (index: number): string => `wa_${index.toString(36).padStart(8, '0')}`;
@@ -66,7 +55,7 @@ function measureNetwork(): void {
  * to 10 min.
  */
 function mixedStream(seed: number): (count: number) => Tap[] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const ids = loadSzmNetwork().stations.map((station) => station.id);
   const open = new Uint8Array(accountsN);
   let clockMs = Date.UTC(2026, 2, 2, 0, 0, 0);

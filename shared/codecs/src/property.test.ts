@@ -16,20 +16,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeCanonical } from './canonical-reader.js';
 import { decodeEntry, decodeStepwise, encodeEntry } from './entry-codec.js';
 import { EntryDecodeError } from './errors.js';
+import { mulberry32 } from '@fareledger/domain';
 
 // Property tests over generated entries. A seeded PRNG (mulberry32) keeps every run the
 // same; change the seeds to explore, and paste a failing seed into a regular test.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Integers at msgpack format boundaries, so every int format shows up often. */
 const boundaries = [0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
 import { checkId, checkInt, fieldOf, isPlainRecord, RecordReader } from './fields.js';
 import { idLengthMax } from './limits.js';
+import { mulberry32 } from './seeded-random.js';
 
 // RecordReader reads values from one Object.keys/Object.values snapshot while reads follow
 // the record's order, and falls back to lookups and a list of keys read when they do not.
@@ -69,17 +70,6 @@ function outcome(reader: RecordReader | ReferenceReader, reads: readonly Read[])
     results.push([error.field, error.code, error.message]);
   }
   return results;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('RecordReader against the reference reader', () => {

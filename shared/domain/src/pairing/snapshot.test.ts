@@ -8,21 +8,10 @@ import {
   busTap, hourMs, metroTap, minuteMs, t0Ms, table2FromMs, taxiTap, testNetwork, testTables,
 } from './test-kit.js';
 import { TripBuilder, type TripBuilderDeps } from './trip-builder.js';
+import { mulberry32 } from '../seeded-random.js';
 
 const deps: TripBuilderDeps = { tables: testTables, network: testNetwork };
 const stationIds = testNetwork.stations.map((station) => station.id);
-
-/** mulberry32: a small seeded PRNG, so every case can be re-run from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Taps of a few accounts, so they interact: metro in/out at random stations, bus, taxi; a
@@ -66,7 +55,7 @@ function runWithSplits(taps: readonly Tap[], splits: readonly number[]): { trips
 
 describe('snapshot → restore → the same continuation (property, 300 random sequences)', () => {
   it.each(Array.from({ length: 300 }, (_, seed) => [seed]))('seed %i', (seed) => {
-    const random = prng(seed);
+    const random = mulberry32(seed);
     const taps = randomTaps(random, 40 + Math.floor(random() * 160));
     const splits = [Math.floor(random() * taps.length), Math.floor(random() * taps.length)];
     const straight = runWithSplits(taps, []);

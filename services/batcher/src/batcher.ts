@@ -15,14 +15,13 @@ export interface BatcherDeps {
   readonly onSealed: (block: SealedBlock, taps: number) => void;
   readonly onRejected: (chain: number, offset: number, reason: string) => void;
   readonly onUnpriced: (chain: number, offset: number, error: PricingError) => void;
-  /** After each assignment: the chains this process now owns. */
-  readonly onAssigned?: (chains: readonly number[], revoked: readonly number[]) => void;
 }
 
 /**
- * The chains this process owns, fed by a tap source. Blocks are sealed when full (in
- * process) or when their first entry is sealAgeMsMax old (a timer): wall-clock sealing only
- * moves block boundaries, never entries, so a replay still gives the same entries.
+ * The chains one chain worker owns, fed by the main thread's tap source (worker-pool.ts).
+ * Blocks are sealed when full (in process) or when their first entry is sealAgeMsMax old (a
+ * timer): wall-clock sealing only moves block boundaries, never entries, so a replay still
+ * gives the same entries.
  */
 export class Batcher implements SourceHandlers {
   readonly #deps: BatcherDeps;
@@ -33,10 +32,6 @@ export class Batcher implements SourceHandlers {
     this.#deps = deps;
   }
 
-  get chains(): readonly number[] {
-    return [...this.#chains.keys()].sort((a, b) => a - b);
-  }
-
   assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
     const starts = new Map<number, number>();
     for (const partition of partitions) {
@@ -44,14 +39,12 @@ export class Batcher implements SourceHandlers {
       this.#chains.set(partition, processor);
       starts.set(partition, processor.reload());
     }
-    this.#deps.onAssigned?.(this.chains, []);
     this.#sealTimer ??= setInterval(() => this.sealAged(), Math.max(1, Math.floor(this.#deps.sealAgeMsMax / 4)));
     return Promise.resolve(starts);
   }
 
   revoked(partitions: readonly number[]): Promise<void> {
     for (const partition of partitions) this.#chains.delete(partition);
-    this.#deps.onAssigned?.(this.chains, partitions);
     return Promise.resolve();
   }
 

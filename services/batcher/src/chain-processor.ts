@@ -3,7 +3,7 @@ import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
 import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
 import { ChainConflictError, type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
-import { RecentTaps } from './recent-taps.js';
+import { idOf, RecentTaps } from './recent-taps.js';
 import type { SourceRecord } from './source.js';
 
 export interface ChainProcessorDeps {
@@ -123,7 +123,7 @@ export class ChainProcessor {
 
   /**
    * The taps older than the in-memory window that the ledger already holds, looked up in
-   * one read transaction (rare: a late retry). As `key@eventTimeMs`.
+   * one read transaction (rare: a late retry). As idOf names them.
    */
   #sealedLateTaps(decoded: readonly (Tap | string)[]): ReadonlySet<string> {
     const late: { key: string; eventTimeMs: number }[] = [];
@@ -132,14 +132,14 @@ export class ChainProcessor {
     }
     if (late.length === 0) return emptySet;
     const sealed = this.#deps.writer.hasTaps(this.chain, late);
-    return new Set(late.filter((_, i) => sealed[i]).map((tap) => `${tap.key}@${tap.eventTimeMs}`));
+    return new Set(late.filter((_, i) => sealed[i]).map((tap) => idOf(tap.key, tap.eventTimeMs)));
   }
 
   #accept(record: SourceRecord, tap: Tap, sealedLate: ReadonlySet<string>): void {
     // A device's retry repeats the tap exactly: same key, same event time (docs/batcher.md).
     const key = tapKey(tap);
     const recent = this.#recentTaps.has(key, tap.eventTimeMs);
-    if (recent === true || (recent === undefined && sealedLate.has(`${key}@${tap.eventTimeMs}`))) return;
+    if (recent === true || (recent === undefined && sealedLate.has(idOf(key, tap.eventTimeMs)))) return;
     if (this.#builder.holdsTapKey(tap)) return this.#deps.onRejected(record.offset, `tap id ${key} reused by another tap while the first is pending`);
     let trips: Trip[];
     try {

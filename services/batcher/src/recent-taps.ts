@@ -68,7 +68,8 @@ export class RecentTaps {
   }
 }
 
-function idOf(key: string, eventTimeMs: number): string {
+/** How the duplicate drop names a tap: its key and event time, as a retry repeats both. */
+export function idOf(key: string, eventTimeMs: number): string {
   return `${key}@${eventTimeMs}`;
 }
 

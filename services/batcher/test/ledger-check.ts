@@ -47,10 +47,7 @@ export function checkLedger(ledgerPath: string, logByPartition: readonly StoredT
         for (const trip of builder.accept(tap)) expected.push(encodeEntry(tripEntry(trip)));
       }
       const stored = reader.chain(chain)?.treeSize ?? 0;
-      const entries: Uint8Array[] = [];
-      for (let from = 0; from < stored; from += entriesReadMax) {
-        for (const entry of reader.entries(chain, from, Math.min(stored, from + entriesReadMax))) entries.push(entry.bytes);
-      }
+      const entries = chainEntryBytes(reader, chain, stored);
       for (const bytes of entries) {
         if (decodeEntry(bytes).type === 'tap') tapsInLedger += 1;
         else tripsInLedger += 1;
@@ -66,6 +63,15 @@ export function checkLedger(ledgerPath: string, logByPartition: readonly StoredT
   } finally {
     reader.close();
   }
+}
+
+/** Entries [0, treeSize) of a chain, read in pages. */
+export function chainEntryBytes(reader: LedgerReader, chain: number, treeSize: number): Uint8Array[] {
+  const entries: Uint8Array[] = [];
+  for (let from = 0; from < treeSize; from += entriesReadMax) {
+    for (const entry of reader.entries(chain, from, Math.min(treeSize, from + entriesReadMax))) entries.push(entry.bytes);
+  }
+  return entries;
 }
 
 function firstDifference(expected: readonly Uint8Array[], stored: readonly Uint8Array[]): number {

@@ -199,7 +199,7 @@ class ChainVerifier {
     let problem: EntryProblem | null = null;
     while (this.range.size < treeSize) {
       const from = this.range.size;
-      const page = this.#readEntries(height, from, Math.min(treeSize, from + entriesPerRead));
+      const page = entriesRead(height, () => this.reader.entries(this.chain, from, Math.min(treeSize, from + entriesPerRead)));
       page.forEach((entry, i) => {
         if (entry.index !== from + i) throw new Failure('entries', height, `block ${height}: entry ${from + i} is missing`);
         this.range.appendLeaves([entry.bytes], this.#tiles.visit);
@@ -208,15 +208,6 @@ class ChainVerifier {
       if (page.length === 0) throw new Failure('entries', height, `block ${height}: entry ${from} is missing`);
     }
     return problem;
-  }
-
-  #readEntries(height: number, from: number, to: number): StoredEntry[] {
-    try {
-      return this.reader.entries(this.chain, from, to);
-    } catch (error) {
-      if (!(error instanceof LedgerError)) throw error;
-      throw new Failure('entries', height, `block ${height}: ${error.message}`);
-    }
   }
 
   /** Whether an entry decodes, and a tap entry is in the duplicate index; the problem when not. */
@@ -278,19 +269,10 @@ class ChainVerifier {
     }
   }
 
-  #entryCount(): number {
-    try {
-      return this.reader.entryCount(this.chain);
-    } catch (error) {
-      if (!(error instanceof LedgerError)) throw error;
-      throw new Failure('entries', null, error.message);
-    }
-  }
-
   #verifyChainRow(): void {
     const row = this.reader.chain(this.chain);
     const last = this.#previous;
-    const count = this.#entryCount();
+    const count = entriesRead(null, () => this.reader.entryCount(this.chain));
     if (count !== this.range.size) {
       throw new Failure('entries', null, `chain holds ${count} entries, its checkpoints cover ${this.range.size}`);
     }
@@ -305,6 +287,16 @@ class ChainVerifier {
     const agrees = row !== undefined && row.treeSize === last.checkpoint.treeSize && row.blockHeight === last.stored.blockHeight &&
       row.nextOffset === last.fareledger.kafkaOffsetNext && row.checkpoint === last.stored.note;
     if (!agrees) throw new Failure('chain-row', null, `chain row disagrees with the latest checkpoint (block ${last.stored.blockHeight})`);
+  }
+}
+
+/** Runs a read of entry bundles; a bundle that does not parse is an `entries` failure of `height` (null: the chain). */
+function entriesRead<T>(height: number | null, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof LedgerError)) throw error;
+    throw new Failure('entries', height, height === null ? error.message : `block ${height}: ${error.message}`);
   }
 }
 

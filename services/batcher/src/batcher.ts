@@ -10,6 +10,7 @@ export interface BatcherDeps {
   readonly network: MetroNetwork;
   readonly builderConfig: Partial<TripBuilderConfig>;
   readonly entriesPerBlockMax: number;
+  readonly snapshotIntervalEntries: number;
   readonly sealAgeMsMax: number;
   readonly nowMs: () => number;
   readonly onSealed: (block: SealedBlock, taps: number) => void;
@@ -64,17 +65,20 @@ export class Batcher implements SourceHandlers {
     }
   }
 
-  /** The shutdown contract's middle step: the source has stopped; seal everything pending. */
+  /**
+   * The shutdown contract's middle step: the source has stopped; seal everything pending,
+   * with a builder snapshot, so the next start has nothing to replay.
+   */
   sealAll(): void {
     if (this.#sealTimer !== undefined) clearInterval(this.#sealTimer);
     this.#sealTimer = undefined;
-    for (const processor of this.#chains.values()) processor.seal();
+    for (const processor of this.#chains.values()) processor.seal({ snapshot: true });
   }
 
   #processor(chain: number): ChainProcessor {
-    const { writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed, onRejected, onUnpriced } = this.#deps;
+    const { writer, tables, network, builderConfig, entriesPerBlockMax, snapshotIntervalEntries, nowMs, onSealed, onRejected, onUnpriced } = this.#deps;
     return new ChainProcessor({
-      chain, writer, tables, network, builderConfig, entriesPerBlockMax, nowMs, onSealed,
+      chain, writer, tables, network, builderConfig, entriesPerBlockMax, snapshotIntervalEntries, nowMs, onSealed,
       onRejected: (offset, reason) => onRejected(chain, offset, reason),
       onUnpriced: (offset, error) => onUnpriced(chain, offset, error),
     });

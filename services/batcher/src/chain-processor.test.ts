@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeEntry, encodeEntry } from '@fareledger/codecs';
 import { examples, type MetroTap, tapEntry } from '@fareledger/domain';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
-import { createSigningKeyFile, LedgerReader, LedgerWriter } from '@fareledger/ledger';
+import type { TripBuilderConfig } from '@fareledger/domain/pairing';
+import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BuilderReplayError } from './builder-replay.js';
 import { ChainProcessor } from './chain-processor.js';
 import type { SourceRecord } from './source.js';
 
@@ -19,13 +21,22 @@ const minuteMs = 60_000;
 const tapIn = examples.metroTapIn;
 const metro = (changes: Partial<MetroTap>): Uint8Array => encodeEntry(tapEntry({ ...tapIn, ...changes } as MetroTap));
 
-function open(name: string, entriesPerBlockMax = 4_096) {
-  const signer = createSigningKeyFile(path.join(dir, `${name}.key`), 'fareledger.test/chain-processor');
+interface OpenOptions {
+  readonly entriesPerBlockMax?: number;
+  readonly snapshotIntervalEntries?: number;
+  readonly builderConfig?: Partial<TripBuilderConfig>;
+}
+
+/** A processor on chain 0 of the ledger `name` (created, with its key, on first use). */
+function open(name: string, options: OpenOptions = {}) {
+  const keyPath = path.join(dir, `${name}.key`);
+  const signer = existsSync(keyPath) ? loadSigningKey(keyPath) : createSigningKeyFile(keyPath, 'fareledger.test/chain-processor');
   const writer = LedgerWriter.open({ path: path.join(dir, `${name}.db`), logName: 'fareledger.test/szm', signer, create: true });
   const events: string[] = [];
   const processor = new ChainProcessor({
-    chain: 0, writer, tables: loadSzmFareTables(), network: loadSzmNetwork(), builderConfig: {},
-    entriesPerBlockMax, nowMs: () => 1_772_500_000_000,
+    chain: 0, writer, tables: loadSzmFareTables(), network: loadSzmNetwork(), builderConfig: options.builderConfig ?? {},
+    entriesPerBlockMax: options.entriesPerBlockMax ?? 4_096, snapshotIntervalEntries: options.snapshotIntervalEntries ?? 100_000,
+    nowMs: () => 1_772_500_000_000,
     onSealed: (block, taps) => events.push(`sealed block ${block.blockHeight}: ${taps} taps, tree ${block.treeSize}`),
     onRejected: (offset, reason) => events.push(`rejected ${offset}: ${reason}`),
     onUnpriced: (offset, error) => events.push(`unpriced ${offset}: ${error.code}`),
@@ -79,7 +90,7 @@ describe('ChainProcessor', () => {
   });
 
   it('drops the retry of a tap sealed earlier in the same batch of records (a block filled midway)', () => {
-    const { writer, processor, events, ledgerPath } = open('midway', 2);
+    const { writer, processor, events, ledgerPath } = open('midway', { entriesPerBlockMax: 2 });
     const taps = [0, 1, 2].map((i) => metro({ tapId: `t${i}`, account: `wa_${i}`, eventTimeMs: tapIn.eventTimeMs + i }));
     expect(processor.process(records([taps[0]!, taps[1]!, taps[2]!, taps[0]!, taps[1]!]))).toBe(5);
     // What follows the block sealed midway is pending, and ages: the seal timer will seal it.
@@ -116,5 +127,47 @@ describe('ChainProcessor', () => {
     expect(processor.seal()).toBe(4);
     expect(writer.chainState(0)).toMatchObject({ treeSize: 4, nextOffset: 4 });
     writer.close();
+  });
+
+  it('restarts from the latest builder snapshot and the taps after it: the same trips as an uninterrupted run', () => {
+    // Twelve accounts tap in, then out 20 minutes later: every trip pairs taps on both sides of a restart.
+    const taps = [
+      ...Array.from({ length: 12 }, (_, i) => metro({ tapId: `in${i}`, account: `wa_${i}`, eventTimeMs: tapIn.eventTimeMs + i })),
+      ...Array.from({ length: 12 }, (_, i) => metro({ tapId: `out${i}`, account: `wa_${i}`, kind: 'out', stationId: 'L1-S19', eventTimeMs: tapIn.eventTimeMs + 20 * minuteMs + i })),
+    ];
+    const options = { entriesPerBlockMax: 3, snapshotIntervalEntries: 5 };
+    const whole = open('whole', options);
+    expect(whole.processor.process(records(taps))).toBe(24);
+    whole.processor.seal();
+    whole.writer.close();
+
+    let next = 0;
+    for (const cut of [4, 9, 15, 20, 24]) { // a restart after each cut, mid-snapshot-interval
+      const part = open('restarted', options);
+      expect(part.processor.nextOffset).toBe(next);
+      next = part.processor.process(records(taps.slice(next, cut), next));
+      part.processor.seal();
+      part.writer.close(); // no sealAll: as after a crash, the latest snapshot is behind the tree
+    }
+    expect(sealedEntries(path.join(dir, 'restarted.db'))).toEqual(sealedEntries(path.join(dir, 'whole.db')));
+    expect(sealedEntries(path.join(dir, 'whole.db')).filter((e) => e.startsWith('trip'))).toHaveLength(12);
+  });
+
+  it('takes a snapshot at shutdown, so the next start replays nothing', () => {
+    const { writer, processor } = open('shutdown', { snapshotIntervalEntries: 1_000 });
+    processor.process(records([metro({})]));
+    processor.seal({ snapshot: true });
+    expect(writer.chainState(0).builderSnapshot?.treeSize).toBe(1);
+    writer.close();
+  });
+
+  it('refuses to extend a chain whose sealed taps replay into other trips (pairing rules changed)', () => {
+    const first = open('changed');
+    first.processor.process(records([metro({}), metro({ tapId: 'g042-000125', kind: 'out', stationId: 'L1-S19', eventTimeMs: tapIn.eventTimeMs + 20 * minuteMs })]));
+    first.processor.seal(); // a complete trip, no snapshot yet
+    first.writer.close();
+    // With a 10-minute journey limit the tap-in expires before its tap-out: another trip.
+    expect(() => open('changed', { builderConfig: { journeyMsMax: 10 * minuteMs } })).toThrow(BuilderReplayError);
+    expect(() => open('changed', { builderConfig: { journeyMsMax: 10 * minuteMs } })).toThrow(/chain 0, entry 2: trip szm-l1-g042\/g042-000123 differs/);
   });
 });

@@ -3,6 +3,7 @@ import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
 import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
 import { ChainConflictError, type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
+import { replayIntoBuilder } from './builder-replay.js';
 import { idOf, RecentTaps } from './recent-taps.js';
 import type { SourceRecord } from './source.js';
 
@@ -13,6 +14,8 @@ export interface ChainProcessorDeps {
   readonly network: MetroNetwork;
   readonly builderConfig: Partial<TripBuilderConfig>;
   readonly entriesPerBlockMax: number;
+  /** A block stores a trip builder snapshot once this many entries were sealed since the last one. */
+  readonly snapshotIntervalEntries: number;
   readonly nowMs: () => number;
   /** After each sealed block (publish to fare.blocks, metrics). */
   readonly onSealed: (block: SealedBlock, taps: number) => void;
@@ -36,8 +39,9 @@ const decoder = new TextDecoder();
 /**
  * One chain (= partition): reads its taps in offset order, drops retried taps,
  * appends the tap entry and the trips it closes, and seals blocks. Everything the block
- * depends on (entries, tree, checkpoint, next offset, the trip builder's state) is written
- * in one transaction, so after a crash the chain resumes exactly where its last block ended.
+ * depends on (entries, tree, checkpoint, next offset, now and then a trip builder snapshot)
+ * is written in one transaction, so after a crash the chain resumes exactly where its last
+ * block ended.
  */
 export class ChainProcessor {
   readonly chain: number;
@@ -53,6 +57,8 @@ export class ChainProcessor {
   #offsetNext = 0;
   /** Wall clock of the first pending record: the seal age starts there. */
   #pendingSinceMs: number | undefined;
+  /** Entries sealed since the latest builder snapshot: what a restart replays. */
+  #entriesSinceSnapshot = 0;
 
   constructor(deps: ChainProcessorDeps) {
     this.chain = deps.chain;
@@ -69,14 +75,22 @@ export class ChainProcessor {
     return this.#pendingSinceMs;
   }
 
-  /** Drops everything not sealed and takes the stored state: after a conflict, or a new assignment. */
+  /**
+   * Drops everything not sealed and takes the stored state: after a conflict, or a new
+   * assignment. The trip builder is the latest snapshot with the taps sealed after it
+   * replayed (builder-replay.ts).
+   */
   reload(): number {
-    const state = this.#deps.writer.chainState(this.chain);
-    const { tables, network, builderConfig } = this.#deps;
+    const { writer, tables, network, builderConfig } = this.#deps;
+    const state = writer.chainState(this.chain);
+    const snapshot = state.builderSnapshot;
     this.#builder =
-      state.builderState === null
+      snapshot === null
         ? new TripBuilder({ tables, network, config: builderConfig })
-        : TripBuilder.restore(JSON.parse(decoder.decode(state.builderState)), { tables, network, config: builderConfig });
+        : TripBuilder.restore(JSON.parse(decoder.decode(snapshot.state)), { tables, network, config: builderConfig });
+    const replayFrom = snapshot?.treeSize ?? 0;
+    replayIntoBuilder(this.#builder, writer, this.chain, replayFrom, state.treeSize);
+    this.#entriesSinceSnapshot = state.treeSize - replayFrom;
     this.#entries = [];
     const watermarkMs = this.#builder.watermarkMs;
     this.#recentTaps.reset(watermarkMs, this.#deps.writer.tapsSince(this.chain, Math.max(0, watermarkMs - recentTapsWindowMs)));
@@ -164,17 +178,20 @@ export class ChainProcessor {
   /**
    * Seals what is pending (nothing when no record was read since the last block). Resolves
    * the offset to read next: the same as before, or, when another writer moved the chain
-   * (a rebalance), the stored one, everything pending dropped.
+   * (a rebalance), the stored one, everything pending dropped. The block carries a builder
+   * snapshot when snapshotIntervalEntries were sealed since the last one, or when asked
+   * (at shutdown, so the next start replays nothing).
    */
-  seal(): number {
+  seal(options: { readonly snapshot?: boolean } = {}): number {
     if (this.#offsetNext === this.#offsetFirst) return this.#offsetNext;
-    const snapshot = encoder.encode(JSON.stringify(this.#builder.snapshot()));
+    const entriesSinceSnapshot = this.#entriesSinceSnapshot + this.#entries.length;
+    const takeSnapshot = options.snapshot === true || entriesSinceSnapshot >= this.#deps.snapshotIntervalEntries;
     try {
       const block = this.#deps.writer.sealBlock(this.chain, {
         entries: this.#entries,
         offsetFirst: this.#offsetFirst,
         offsetNext: this.#offsetNext,
-        builderState: snapshot,
+        ...(takeSnapshot ? { builderState: encoder.encode(JSON.stringify(this.#builder.snapshot())) } : {}),
         fareTableVersion: this.#fareTableVersion(),
         sealedAtMs: this.#deps.nowMs(),
       });
@@ -183,6 +200,7 @@ export class ChainProcessor {
       if (error instanceof ChainConflictError) return this.reload();
       throw error;
     }
+    this.#entriesSinceSnapshot = takeSnapshot ? 0 : entriesSinceSnapshot;
     this.#entries = [];
     this.#taps = 0;
     this.#offsetFirst = this.#offsetNext;

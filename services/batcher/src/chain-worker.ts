@@ -25,6 +25,7 @@ const batcher = new Batcher({
   network: loadSzmNetwork(),
   builderConfig: { journeyMsMax: init.journeyMsMax },
   entriesPerBlockMax: init.entriesPerBlockMax,
+  snapshotIntervalEntries: init.snapshotIntervalEntries,
   sealAgeMsMax: init.sealAgeMsMax,
   nowMs: Date.now,
   onSealed: (block, taps) => post({ type: 'sealed', block, taps }),

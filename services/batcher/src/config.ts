@@ -38,6 +38,7 @@ export const batcherConfigSpec = {
 
   workers: { env: 'BATCHER_WORKERS', default: String(Math.min(availableParallelism(), 16)), schema: envInt({ min: 1, max: 64 }), description: 'Worker threads that pair, price and seal; chain c runs on worker c mod n. Default: one per core, up to 16.' },
   entriesPerBlockMax: { env: 'BATCHER_ENTRIES_PER_BLOCK_MAX', default: '4096', schema: envInt({ min: 1, max: 65_536 }), description: 'A block is sealed once it holds this many entries.' },
+  snapshotIntervalEntries: { env: 'BATCHER_SNAPSHOT_INTERVAL_ENTRIES', default: '100000', schema: envInt({ min: 1, max: 100_000_000 }), description: 'A block stores a trip builder snapshot once this many entries were sealed since the last (and at shutdown); a restart replays at most about this many entries.' },
   sealAgeMsMax: { env: 'BATCHER_SEAL_AGE_MS_MAX', default: '250', schema: envInt({ min: 1, max: minute }), description: 'A block is sealed at most this long after its first entry arrived.' },
   journeyMsMax: { env: 'BATCHER_JOURNEY_MS_MAX', default: String(4 * hour), schema: envInt({ min: minute, max: 24 * hour }), description: 'A metro tap-in with no tap-out this long after it (by event time) becomes an incomplete trip.' },
   pollMs: { env: 'BATCHER_POLL_MS', default: '20', schema: envInt({ min: 1, max: 10 * second }), description: 'Local tap log: how often an idle partition is polled for new taps.' },

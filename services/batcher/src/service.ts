@@ -49,6 +49,7 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
     signingKeyPath: config.signingKeyPath,
     journeyMsMax: config.journeyMsMax,
     entriesPerBlockMax: config.entriesPerBlockMax,
+    snapshotIntervalEntries: config.snapshotIntervalEntries,
     sealAgeMsMax: config.sealAgeMsMax,
     onSealed: (block, taps) => {
       const chain = String(block.chain);

@@ -101,7 +101,8 @@ export class WorkerPool implements SourceHandlers {
     };
     const workerInit: ChainWorkerInit = {
       ledgerPath: init.ledgerPath, logName: init.logName, signingKeyPath: init.signingKeyPath,
-      journeyMsMax: init.journeyMsMax, entriesPerBlockMax: init.entriesPerBlockMax, sealAgeMsMax: init.sealAgeMsMax,
+      journeyMsMax: init.journeyMsMax, entriesPerBlockMax: init.entriesPerBlockMax, snapshotIntervalEntries: init.snapshotIntervalEntries,
+      sealAgeMsMax: init.sealAgeMsMax,
     };
     this.#workers = Array.from({ length: workers }, () => new ChainWorker(workerInit, onEvent, onFailure));
   }

@@ -10,6 +10,7 @@ export interface ChainWorkerInit {
   readonly signingKeyPath: string;
   readonly journeyMsMax: number;
   readonly entriesPerBlockMax: number;
+  readonly snapshotIntervalEntries: number;
   readonly sealAgeMsMax: number;
 }
 

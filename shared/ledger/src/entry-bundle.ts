@@ -49,3 +49,31 @@ export function decodeBundle(bytes: Uint8Array, where: string): Uint8Array[] {
   if (entries.length === 0 || entries.length > bundleWidth) throw new LedgerError(`${where}: entry bundle holds ${entries.length} entries`);
   return entries;
 }
+
+/** A row of entry_bundles, as the range query below returns it. */
+export interface BundleRow {
+  bundle_index: number;
+  bytes: Buffer;
+}
+
+/** The bundles holding the entries [from, to) of a chain: bind (chain, first bundle, last bundle). */
+export const selectBundleRangeSql =
+  'SELECT bundle_index, bytes FROM entry_bundles WHERE chain = ? AND bundle_index >= ? AND bundle_index <= ? ORDER BY bundle_index';
+
+/** The bundle indexes [first, last] holding the entries [from, to), to > from. */
+export function bundleRange(from: number, to: number): [first: number, last: number] {
+  return [Math.floor(from / bundleWidth), Math.floor((to - 1) / bundleWidth)];
+}
+
+/**
+ * Hands each entry of [from, to) that `rows` (from selectBundleRangeSql) hold to `take`, in
+ * log order, as views into the rows' bytes. A missing bundle leaves a gap in the indexes.
+ */
+export function forEachBundleEntry(rows: Iterable<BundleRow>, chain: number, from: number, to: number, take: (index: number, bytes: Uint8Array) => void): void {
+  for (const row of rows) {
+    const first = row.bundle_index * bundleWidth;
+    const bundle = decodeBundle(new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength), `ledger chain ${chain}, bundle ${row.bundle_index}`);
+    const end = Math.min(to - first, bundle.length);
+    for (let i = Math.max(from - first, 0); i < end; i++) take(first + i, bundle[i]!);
+  }
+}

@@ -31,6 +31,7 @@ export {
   chainMax,
   LedgerWriter,
   type BlockInput,
+  type BuilderSnapshot,
   type ChainState,
   type LedgerWriterOptions,
   type SealedBlock,

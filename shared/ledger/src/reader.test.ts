@@ -9,6 +9,7 @@ import { block, chainEntries, keyA, logName, tempDir } from '../test/helpers.js'
 import type { LedgerEntryInput } from './entry-metadata.js';
 import { LedgerFormatError } from './errors.js';
 import { LedgerReader } from './reader.js';
+import { ledgerFormatVersion } from './schema.js';
 import { LedgerWriter } from './writer.js';
 
 const dir = tempDir('reader');
@@ -133,14 +134,15 @@ describe('opening a ledger file', () => {
       new LedgerFormatError(`ledger ${path} is the log "fareledger.test/szm", not "fareledger.test/other"`));
     expect(() => LedgerWriter.open({ path, logName: 'fareledger.test/other', signer: keyA })).toThrow(LedgerFormatError);
 
-    for (const version of ['1', '3']) { // 1: entry rows and key indexes, before entry bundles
+    // 1: entry rows and key indexes, before entry bundles; 2: a builder snapshot with every block.
+    for (const version of ['1', '2', '4']) {
       const other = join(dir, `v${version}.db`);
       LedgerWriter.open({ path: other, logName, signer: keyA, create: true }).close();
       const db = new Database(other);
       db.prepare("UPDATE ledger_meta SET value = ? WHERE name = 'format'").run(version);
       db.close();
       expect(() => LedgerWriter.open({ path: other, logName, signer: keyA })).toThrow(
-        new LedgerFormatError(`ledger ${other} has format version ${version}; this code reads version 2 only`));
+        new LedgerFormatError(`ledger ${other} has format version ${version}; this code reads version ${ledgerFormatVersion} only`));
     }
 
     const other = join(dir, 'taps.db');

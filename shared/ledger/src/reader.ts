@@ -8,7 +8,7 @@ import {
 } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
-import { bundleWidth, decodeBundle } from './entry-bundle.js';
+import { bundleRange, bundleWidth, type BundleRow, decodeBundle, forEachBundleEntry, selectBundleRangeSql } from './entry-bundle.js';
 import { bytesOf, openLedgerDatabase } from './schema.js';
 import { prepareTileSelect, TileCache } from './tile-store.js';
 
@@ -75,11 +75,6 @@ export interface ChainSummary {
   readonly checkpoint: string;
 }
 
-interface BundleRow {
-  bundle_index: number;
-  bytes: Buffer;
-}
-
 interface CheckpointRow {
   chain: number;
   block_height: number;
@@ -99,8 +94,7 @@ const checkpointColumns =
 
 function prepareReaderStatements(db: Database.Database) {
   return {
-    bundles: db.prepare<[number, number, number], BundleRow>(
-      'SELECT bundle_index, bytes FROM entry_bundles WHERE chain = ? AND bundle_index >= ? AND bundle_index <= ? ORDER BY bundle_index'),
+    bundles: db.prepare<[number, number, number], BundleRow>(selectBundleRangeSql),
     lastBundle: db.prepare<[number], BundleRow>(
       'SELECT bundle_index, bytes FROM entry_bundles WHERE chain = ? ORDER BY bundle_index DESC LIMIT 1'),
     hasTap: db.prepare<[number, number, string], number>('SELECT 1 FROM tap_keys WHERE chain = ? AND time_ms = ? AND key = ?').pluck(),
@@ -184,13 +178,7 @@ export class LedgerReader {
     assert(from <= to && to - from <= entriesReadMax, `entries [${from}, ${to}): at most ${entriesReadMax} at once`);
     if (from === to) return [];
     const entries: StoredEntry[] = [];
-    for (const row of this.#s.bundles.all(chain, Math.floor(from / bundleWidth), Math.floor((to - 1) / bundleWidth))) {
-      const first = row.bundle_index * bundleWidth;
-      const bundle = decodeBundle(bytesOf(row.bytes), `ledger chain ${chain}, bundle ${row.bundle_index}`);
-      const start = Math.max(from - first, 0);
-      const end = Math.min(to - first, bundle.length);
-      for (let i = start; i < end; i++) entries.push({ chain, index: first + i, bytes: bundle[i]! });
-    }
+    forEachBundleEntry(this.#s.bundles.all(chain, ...bundleRange(from, to)), chain, from, to, (index, bytes) => entries.push({ chain, index, bytes }));
     return entries;
   }
 

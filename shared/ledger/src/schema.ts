@@ -9,11 +9,10 @@ import { LedgerFormatError } from './errors.js';
 // value of the wrong type is refused by SQLite itself rather than stored and misread.
 // WITHOUT ROWID where rows are small and the primary key is how they are found (tap_keys:
 // the row lives in the primary-key B-tree, one B-tree instead of two). Entry bundles and
-// tiles (up to ~50 and 16 KiB), checkpoints (~450 bytes) and chains (the builder's
-// snapshot, unbounded) keep rowids: SQLite advises WITHOUT ROWID only for rows under about
-// 1/20 of a page.
+// tiles (up to ~50 and 16 KiB), checkpoints (~450 bytes) and builder snapshots (unbounded)
+// keep rowids: SQLite advises WITHOUT ROWID only for rows under about 1/20 of a page.
 
-export const ledgerFormatVersion = 2;
+export const ledgerFormatVersion = 3;
 
 const schema = `
   CREATE TABLE ledger_meta (
@@ -26,8 +25,16 @@ const schema = `
     tree_size INTEGER NOT NULL CHECK (tree_size >= 0),
     block_height INTEGER NOT NULL CHECK (block_height >= 0),
     next_offset INTEGER NOT NULL CHECK (next_offset >= 0),
-    builder_state BLOB NOT NULL,
     checkpoint TEXT NOT NULL
+  ) STRICT;
+
+  -- The trip builder's state after the chain's first tree_size entries, stored now and then
+  -- (not with every block: its size grows with the open journeys). The batcher restores it
+  -- and replays the tap entries after it.
+  CREATE TABLE builder_snapshots (
+    chain INTEGER PRIMARY KEY CHECK (chain >= 0),
+    tree_size INTEGER NOT NULL CHECK (tree_size >= 0),
+    state BLOB NOT NULL
   ) STRICT;
 
   -- The leaves, as C2SP tlog-tiles entry bundles of 256 (entry-bundle.ts); the last one

@@ -58,12 +58,14 @@ describe('LedgerWriter', () => {
     const expected = [0, 1, 2, 3].map(() => new Expected());
     let writer = open(path);
     const blockSizes = [1, 300, 255, 513, 0, 7];
+    const sizeAfterBlock4 = expected.map(() => 0);
     for (const [i, count] of blockSizes.entries()) {
       for (const chain of [0, 1, 2, 3]) {
         const sealed = sealNext(writer, chain, expected[chain]!, count + chain);
         expect(sealed.blockHeight).toBe(i);
         expect(sealed.treeSize).toBe(expected[chain]!.leaves.length);
         expect(Buffer.from(sealed.rootHash).toString('hex')).toBe(Buffer.from(expected[chain]!.root()).toString('hex'));
+        if (i === 4) sizeAfterBlock4[chain] = sealed.treeSize;
       }
       if (i === 2) {
         writer.close();
@@ -74,7 +76,12 @@ describe('LedgerWriter', () => {
       const state = writer.chainState(chain);
       const e = expected[chain]!;
       expect(state).toMatchObject({ chain, treeSize: e.leaves.length, blockHeight: 5, nextOffset: e.offsetNext });
-      expect(new TextDecoder().decode(state.builderState!)).toBe('builder after block 5');
+      // Block 5 carried no snapshot: the latest is block 4's, at its tree size.
+      expect(state.builderSnapshot?.treeSize).toBe(sizeAfterBlock4[chain]);
+      expect(new TextDecoder().decode(state.builderSnapshot?.state)).toBe('builder after block 4');
+      const streamed: string[] = [];
+      writer.forEachEntry(chain, 200, e.leaves.length, (index, bytes) => streamed.push(`${index}:${Buffer.from(bytes).toString('hex')}`));
+      expect(streamed).toEqual(e.leaves.slice(200).map((leaf, i) => `${200 + i}:${Buffer.from(leaf).toString('hex')}`));
     }
     writer.close();
 
@@ -171,9 +178,28 @@ describe('LedgerWriter', () => {
     reader.close();
   });
 
+  it('streams entries for the builder replay, and names an entry whose bundle is missing', () => {
+    const path = freshPath();
+    const writer = open(path);
+    const all = chainEntries(0, 0, 600);
+    writer.sealBlock(0, block(all, 0, 0));
+    const seen: number[] = [];
+    writer.forEachEntry(0, 250, 600, (index, bytes) => {
+      expect(bytes).toEqual(all[index]!.bytes);
+      seen.push(index);
+    });
+    expect(seen).toEqual(Array.from({ length: 350 }, (_, i) => 250 + i));
+    const db = new Database(path);
+    db.prepare('DELETE FROM entry_bundles WHERE chain = 0 AND bundle_index = 1').run();
+    db.close();
+    expect(() => writer.forEachEntry(0, 250, 600, () => {})).toThrow(/chain 0: entry 256 is missing/);
+    expect(() => writer.forEachEntry(0, 0, 600, () => {})).toThrow(/entry 256 is missing/);
+    writer.close();
+  });
+
   it('reports a chain never sealed as empty', () => {
     const writer = open(freshPath());
-    expect(writer.chainState(7)).toEqual({ chain: 7, treeSize: 0, blockHeight: null, nextOffset: 0, builderState: null, latestCheckpoint: null });
+    expect(writer.chainState(7)).toEqual({ chain: 7, treeSize: 0, blockHeight: null, nextOffset: 0, builderSnapshot: null, latestCheckpoint: null });
     writer.close();
   });
 

@@ -15,7 +15,7 @@ import { aSafeUint, assert, entryTypes } from '@fareledger/domain';
 import { CompactRange, compactRangeIds, TileHashReader, TileWriter, type Hash, type TileWrite } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
-import { bundleWidth, decodeBundle, encodeBundle } from './entry-bundle.js';
+import { bundleRange, bundleWidth, type BundleRow, decodeBundle, encodeBundle, forEachBundleEntry, selectBundleRangeSql } from './entry-bundle.js';
 import type { LedgerEntryInput } from './entry-metadata.js';
 import { ChainConflictError, LedgerError } from './errors.js';
 import { blob, bytesOf, openLedgerDatabase } from './schema.js';
@@ -35,7 +35,7 @@ import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
 export const chainMax = 65_535;
 /** A block holds at most this many entries (the batcher's BATCHER_ENTRIES_PER_BLOCK_MAX is ≤ this). */
 export const blockEntriesMax = 65_536;
-/** The trip builder's snapshot is rewritten with every block; keep it well under this. */
+/** A trip builder snapshot is one row, written in a seal's transaction; keep it well under this. */
 export const builderStateBytesMax = 64 * 1024 * 1024;
 const busyTimeoutMsDefault = 5_000;
 
@@ -57,8 +57,11 @@ export interface BlockInput {
   readonly offsetFirst: number;
   /** The offset to read next (exclusive end of the block's range). */
   readonly offsetNext: number;
-  /** The trip builder's snapshot after this block, stored with it and returned by chainState. */
-  readonly builderState: Uint8Array;
+  /**
+   * The trip builder's state after this block, when the batcher takes a snapshot (now and
+   * then, not every block): stored with the block's tree size, returned by chainState.
+   */
+  readonly builderState?: Uint8Array;
   readonly fareTableVersion: string;
   readonly sealedAtMs: number;
 }
@@ -70,10 +73,16 @@ export interface ChainState {
   readonly blockHeight: number | null;
   /** Where the batcher resumes reading the partition. 0 before the first block. */
   readonly nextOffset: number;
-  /** The snapshot stored with the latest block; null before the first block. */
-  readonly builderState: Uint8Array | null;
+  /** The latest trip builder snapshot and the tree size it was taken at; null before the first. */
+  readonly builderSnapshot: BuilderSnapshot | null;
   /** The latest signed checkpoint note; null before the first block. */
   readonly latestCheckpoint: string | null;
+}
+
+export interface BuilderSnapshot {
+  /** The snapshot holds the builder's state after the chain's entries [0, treeSize). */
+  readonly treeSize: number;
+  readonly state: Uint8Array;
 }
 
 export interface SealedBlock {
@@ -123,7 +132,6 @@ interface ChainRow {
   tree_size: number;
   block_height: number;
   next_offset: number;
-  builder_state: Buffer;
   checkpoint: string;
 }
 
@@ -187,14 +195,35 @@ export class LedgerWriter {
     this.#chains.delete(chain);
     const cache = this.#load(chain);
     const row = this.#statements.selectChain.get(chain);
+    const snapshot = this.#statements.selectSnapshot.get(chain);
     return {
       chain,
       treeSize: cache.range.size,
       blockHeight: cache.blockHeight,
       nextOffset: cache.nextOffset,
-      builderState: row === undefined ? null : bytesOf(row.builder_state),
+      builderSnapshot: snapshot === undefined ? null : { treeSize: snapshot.tree_size, state: bytesOf(snapshot.state) },
       latestCheckpoint: row === undefined ? null : row.checkpoint,
     };
+  }
+
+  /**
+   * Hands the chain's entries [from, to) to `take` in log order, streamed bundle by bundle
+   * (the trip builder's replay after its snapshot). The bytes are views valid during the
+   * call only; `take` must not use this writer. Throws LedgerError for a missing bundle.
+   */
+  forEachEntry(chain: number, from: number, to: number, take: (index: number, bytes: Uint8Array) => void): void {
+    assertChain(chain);
+    aSafeUint(from, 'from');
+    aSafeUint(to, 'to');
+    assert(from <= to, `entries [${from}, ${to})`);
+    if (from === to) return;
+    let next = from;
+    forEachBundleEntry(this.#statements.selectBundleRange.iterate(chain, ...bundleRange(from, to)), chain, from, to, (index, bytes) => {
+      if (index !== next) throw new LedgerError(`ledger chain ${chain}: entry ${next} is missing; the file is damaged`);
+      next += 1;
+      take(index, bytes);
+    });
+    if (next !== to) throw new LedgerError(`ledger chain ${chain}: entry ${next} is missing; the file is damaged`);
   }
 
   /**
@@ -220,8 +249,8 @@ export class LedgerWriter {
 
   /**
    * Appends the block's entries to the chain's tree, signs a checkpoint of the new tree,
-   * and commits entries, changed tiles, checkpoint, signing key and the chain's position
-   * and builder state in one transaction. An empty block (every tap a duplicate) still
+   * and commits entries, changed tiles, checkpoint, signing key, the chain's position and
+   * the builder snapshot (when given) in one transaction. An empty block (every tap a duplicate) still
    * gets a checkpoint: the tree is unchanged, the offset range moves on, and every Kafka
    * offset stays covered by a signed checkpoint (ledger-store.md, "Empty blocks").
    * Throws ChainConflictError when another writer sealed on the chain meanwhile; any
@@ -294,7 +323,8 @@ export class LedgerWriter {
     s.insertCheckpoint.run(w.chain, w.blockHeight, w.treeSize, blob(w.rootHash), block.offsetFirst, block.offsetNext,
       block.fareTableVersion, block.sealedAtMs, blob(w.noteHash), this.#verifierKey, w.note);
     s.insertKey.run(this.#verifierKey, this.#signer.name, w.chain, w.blockHeight, block.sealedAtMs);
-    s.upsertChain.run(w.chain, w.treeSize, w.blockHeight, block.offsetNext, blob(block.builderState), w.note);
+    s.upsertChain.run(w.chain, w.treeSize, w.blockHeight, block.offsetNext, w.note);
+    if (block.builderState !== undefined) s.upsertSnapshot.run(w.chain, w.treeSize, blob(block.builderState));
   }
 
   /** The chain's cache, restored from the file when missing. */
@@ -373,7 +403,12 @@ function prepareWriterStatements(db: Database.Database) {
   return {
     selectChains: db.prepare<[], number>('SELECT chain FROM chains ORDER BY chain').pluck(),
     selectChain: db.prepare<[number], ChainRow>(
-      'SELECT tree_size, block_height, next_offset, builder_state, checkpoint FROM chains WHERE chain = ?'),
+      'SELECT tree_size, block_height, next_offset, checkpoint FROM chains WHERE chain = ?'),
+    selectSnapshot: db.prepare<[number], { tree_size: number; state: Buffer }>('SELECT tree_size, state FROM builder_snapshots WHERE chain = ?'),
+    upsertSnapshot: db.prepare<[number, number, Buffer]>(
+      'INSERT INTO builder_snapshots (chain, tree_size, state) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (chain) DO UPDATE SET tree_size = excluded.tree_size, state = excluded.state'),
+    selectBundleRange: db.prepare<[number, number, number], BundleRow>(selectBundleRangeSql),
     selectHead: db.prepare<[number], Pick<ChainRow, 'tree_size' | 'block_height'>>(
       'SELECT tree_size, block_height FROM chains WHERE chain = ?'),
     selectTile: prepareTileSelect(db),
@@ -393,10 +428,10 @@ function prepareWriterStatements(db: Database.Database) {
     insertKey: db.prepare<[string, string, number, number, number]>(
       'INSERT INTO signing_keys (verifier_key, name, first_chain, first_block_height, first_used_at_ms) ' +
         'VALUES (?, ?, ?, ?, ?) ON CONFLICT (verifier_key) DO NOTHING'),
-    upsertChain: db.prepare<[number, number, number, number, Buffer, string]>(
-      'INSERT INTO chains (chain, tree_size, block_height, next_offset, builder_state, checkpoint) VALUES (?, ?, ?, ?, ?, ?) ' +
+    upsertChain: db.prepare<[number, number, number, number, string]>(
+      'INSERT INTO chains (chain, tree_size, block_height, next_offset, checkpoint) VALUES (?, ?, ?, ?, ?) ' +
         'ON CONFLICT (chain) DO UPDATE SET tree_size = excluded.tree_size, block_height = excluded.block_height, ' +
-        'next_offset = excluded.next_offset, builder_state = excluded.builder_state, checkpoint = excluded.checkpoint'),
+        'next_offset = excluded.next_offset, checkpoint = excluded.checkpoint'),
   };
 }
 
@@ -416,5 +451,6 @@ function assertBlock(block: BlockInput): void {
   aSafeUint(block.offsetFirst, 'offsetFirst');
   aSafeUint(block.offsetNext, 'offsetNext');
   assert(block.offsetFirst <= block.offsetNext, `offsetFirst ${block.offsetFirst} <= offsetNext ${block.offsetNext}`);
-  assert(block.builderState instanceof Uint8Array && block.builderState.length <= builderStateBytesMax, 'builderState is bytes within builderStateBytesMax');
+  assert(block.builderState === undefined || (block.builderState instanceof Uint8Array && block.builderState.length <= builderStateBytesMax),
+    'builderState is bytes within builderStateBytesMax');
 }

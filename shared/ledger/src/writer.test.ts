@@ -222,6 +222,8 @@ describe('LedgerWriter after a failed seal', () => {
     const fresh = chainEntries(0, 300, 200);
     const duplicate = chainEntries(0, 0, 1);
     expect(() => writer.sealBlock(0, block([...fresh, ...duplicate], expected.offsetNext, 1))).toThrow(/UNIQUE constraint failed/);
+    // And inside a multi-row insert of tap keys (64 per statement).
+    expect(() => writer.sealBlock(0, block([...duplicate, ...fresh], expected.offsetNext, 1))).toThrow(/UNIQUE constraint failed/);
     // Straight on, without chainState (which would re-read the file and hide a forked tree in memory).
     expect(sealNext(writer, 0, expected, 200)).toMatchObject({ blockHeight: 1, indexFirst: 300, treeSize: 500 });
     sealNext(writer, 0, expected, 57);

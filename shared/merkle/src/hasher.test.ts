@@ -49,4 +49,23 @@ describe('RFC 6962 hashers', () => {
     expect(() => nobleHasher.hashChildren(new Uint8Array(31), new Uint8Array(32))).toThrow(TypeError);
     expect(() => nodeHasher.hashChildren(new Uint8Array(32), new Uint8Array(33))).toThrow(TypeError);
   });
+
+  it('hash batches as one by one: hashLeaves and hashChildPairs on both hashers', () => {
+    const leaves = Array.from({ length: 300 }, (_, i) => randomBytes(i % 3 === 0 ? 0 : 40 + i));
+    const pairs = randomBytes(64 * 77);
+    for (const hasher of [nobleHasher, nodeHasher]) {
+      const leafHashes = hasher.hashLeaves(leaves);
+      expect(leafHashes.length).toBe(32 * leaves.length);
+      leaves.forEach((leaf, i) => expect(hex(leafHashes.subarray(32 * i, 32 * i + 32))).toBe(hex(nobleHasher.hashLeaf(leaf))));
+      const nodeHashes = hasher.hashChildPairs(pairs);
+      expect(nodeHashes.length).toBe(32 * 77);
+      for (let i = 0; i < 77; i++) {
+        const want = nobleHasher.hashChildren(pairs.subarray(64 * i, 64 * i + 32), pairs.subarray(64 * i + 32, 64 * i + 64));
+        expect(hex(nodeHashes.subarray(32 * i, 32 * i + 32))).toBe(hex(want));
+      }
+      expect(hasher.hashLeaves([])).toEqual(new Uint8Array(0));
+      expect(() => hasher.hashChildPairs(new Uint8Array(65))).toThrow(TypeError);
+    }
+    expect(hex(nodeHasher.emptyRoot())).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
 });

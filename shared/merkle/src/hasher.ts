@@ -8,12 +8,18 @@ export const HASH_BYTES = 32;
 /**
  * The RFC 6962 / RFC 9162 §2.1 hashing strategy: leaf hash H(0x00 || leaf), node hash
  * H(0x01 || left || right), empty tree H(""). Implementations differ only in the SHA-256
- * underneath, so the tree code can take the fastest one the platform has.
+ * underneath, so the tree code can take the fastest one the platform has. The batch
+ * methods serve appends of many leaves (CompactRange.appendLeaves): a native SHA-256 saves
+ * its cost per call there (node-hasher.ts).
  */
 export interface Hasher {
   hashLeaf(leaf: Uint8Array): Hash;
   hashChildren(left: Hash, right: Hash): Hash;
   emptyRoot(): Hash;
+  /** The leaf hashes of `leaves`, in order, 32 bytes each end to end. */
+  hashLeaves(leaves: readonly Uint8Array[]): Uint8Array;
+  /** The node hashes of the (left || right) pairs laid end to end in `pairs` (64 bytes each), 32 bytes each end to end. */
+  hashChildPairs(pairs: Uint8Array): Uint8Array;
 }
 
 export type Sha256 = (data: Uint8Array) => Uint8Array;
@@ -31,25 +37,44 @@ export function rfc6962Hasher(hash: Sha256): Hasher {
   let leafInput = new Uint8Array(512);
   const emptyRoot = hash(new Uint8Array(0));
 
+  const hashLeaf = (leaf: Uint8Array): Hash => {
+    if (leaf.length + 1 > leafInput.length) leafInput = new Uint8Array(2 * (leaf.length + 1));
+    leafInput[0] = 0x00;
+    leafInput.set(leaf, 1);
+    return hash(leafInput.subarray(0, leaf.length + 1));
+  };
+  const hashChildren = (left: Hash, right: Hash): Hash => {
+    if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
+      throw new TypeError(`node hashes must be ${HASH_BYTES} bytes, got ${left.length} and ${right.length}`);
+    }
+    nodeInput.set(left, 1);
+    nodeInput.set(right, 1 + HASH_BYTES);
+    return hash(nodeInput);
+  };
+
   return {
-    hashLeaf(leaf: Uint8Array): Hash {
-      if (leaf.length + 1 > leafInput.length) leafInput = new Uint8Array(2 * (leaf.length + 1));
-      leafInput[0] = 0x00;
-      leafInput.set(leaf, 1);
-      return hash(leafInput.subarray(0, leaf.length + 1));
+    hashLeaf,
+    hashChildren,
+    emptyRoot: () => emptyRoot.slice(),
+    hashLeaves(leaves: readonly Uint8Array[]): Uint8Array {
+      const out = new Uint8Array(HASH_BYTES * leaves.length);
+      leaves.forEach((leaf, i) => out.set(hashLeaf(leaf), HASH_BYTES * i));
+      return out;
     },
-    hashChildren(left: Hash, right: Hash): Hash {
-      if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
-        throw new TypeError(`node hashes must be ${HASH_BYTES} bytes, got ${left.length} and ${right.length}`);
+    hashChildPairs(pairs: Uint8Array): Uint8Array {
+      assertPairs(pairs);
+      const out = new Uint8Array(pairs.length / 2);
+      for (let at = 0; at < pairs.length; at += 2 * HASH_BYTES) {
+        out.set(hashChildren(pairs.subarray(at, at + HASH_BYTES), pairs.subarray(at + HASH_BYTES, at + 2 * HASH_BYTES)), at / 2);
       }
-      nodeInput.set(left, 1);
-      nodeInput.set(right, 1 + HASH_BYTES);
-      return hash(nodeInput);
-    },
-    emptyRoot(): Hash {
-      return emptyRoot.slice();
+      return out;
     },
   };
+}
+
+/** Node pairs are 64 bytes each: a hasher's hashChildPairs refuses anything else. */
+export function assertPairs(pairs: Uint8Array): void {
+  if (pairs.length % (2 * HASH_BYTES) !== 0) throw new TypeError(`node pairs are ${2 * HASH_BYTES} bytes each, got ${pairs.length} bytes`);
 }
 
 /** Portable hasher on @noble/hashes: runs in Node and in browsers. */

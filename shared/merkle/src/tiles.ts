@@ -30,8 +30,8 @@ function storedTileBytes(width: number): number {
   return rowOffset(width, TILE_HEIGHT) * HASH_BYTES;
 }
 
-// Byte offset of each row in a full tile: the edge-tile buffers use the full layout, and
-// visit() runs for every appended node, so it must not recompute this.
+// Byte offset of each row in a full tile: the open-tile buffers use the full layout, and
+// visit() runs for every append, so it must not recompute this.
 const fullRowByteOffset = Array.from({ length: TILE_HEIGHT }, (_, row) => rowOffset(TILE_WIDTH, row) * HASH_BYTES);
 
 const widthByStoredBytes = new Map<number, number>();
@@ -119,7 +119,7 @@ export interface TileWrite {
   readonly bytes: Uint8Array;
 }
 
-interface EdgeTile {
+interface OpenTile {
   readonly tileIndex: number;
   /** Hashes laid out as in a full tile; rows fill left to right. */
   readonly hashes: Uint8Array;
@@ -128,13 +128,15 @@ interface EdgeTile {
 }
 
 /**
- * Collects the nodes a CompactRange append visits into tiles. Only the right edge of
- * each tile level is ever incomplete, so the writer keeps one edge tile per level in
- * memory; flush() hands out every tile completed since the last flush plus each edge
- * tile that changed, ready to be written in the same transaction as the entries.
+ * Collects the nodes a CompactRange append visits into tiles. Between appends only the
+ * right edge of each tile level is incomplete, so the writer keeps one open tile per tile
+ * level (during a batch append, the several its runs span); flush() hands out every tile
+ * completed since the last flush plus each open tile that changed, ready to be written in
+ * the same transaction as the entries.
  */
 export class TileWriter {
-  readonly #edges: (EdgeTile | undefined)[] = [];
+  /** Per tile level, the open tiles by tile index. */
+  readonly #open: Map<number, OpenTile>[] = [];
   #completed: TileWrite[] = [];
 
   /** Picks up an existing tree of `size` leaves: loads its partial edge tiles. */
@@ -150,29 +152,45 @@ export class TileWriter {
       if (stored === undefined || storedTileWidth(stored) !== width) {
         throw new MissingHashError(TILE_HEIGHT * tileLevel, tileIndex * TILE_WIDTH + width - 1);
       }
-      writer.#edges[tileLevel] = loadEdge(tileIndex, width, stored);
+      writer.#levelTiles(tileLevel).set(tileIndex, loadEdge(tileIndex, width, stored));
     }
     return writer;
   }
 
-  /** A NodeVisitor: pass it to CompactRange appends. */
-  readonly visit = (level: number, index: number, hash: Hash): void => {
-    const { tileLevel, tileIndex, row, position } = tileCoordinates({ level, index });
-    let edge = this.#edges[tileLevel];
-    if (edge === undefined || edge.tileIndex !== tileIndex) {
-      if (edge !== undefined) throw new Error(`tile ${tileLevel}/${edge.tileIndex} left incomplete before tile ${tileIndex}`);
-      edge = { tileIndex, hashes: new Uint8Array(storedTileBytes(TILE_WIDTH)), rowFill: new Array<number>(TILE_HEIGHT).fill(0), dirty: false };
-      this.#edges[tileLevel] = edge;
-    }
-    if (position !== edge.rowFill[row]) {
-      throw new Error(`node (${level}, ${index}) visited out of order: tile row ${row} holds ${edge.rowFill[row]} hashes`);
-    }
-    edge.hashes.set(hash, fullRowByteOffset[row]! + position * HASH_BYTES);
-    edge.rowFill[row] = position + 1;
-    edge.dirty = true;
-    if (row === TILE_HEIGHT - 1 && position === 1) {
-      this.#completed.push(serialize(tileLevel, edge));
-      this.#edges[tileLevel] = undefined;
+  /**
+   * A NodeVisitor: pass it to CompactRange appends. Takes a run of consecutive nodes of
+   * one level, which must continue where the tile rows it lands in stopped.
+   */
+  readonly visit = (level: number, firstIndex: number, hashes: Uint8Array): void => {
+    if (hashes.length === 0 || hashes.length % HASH_BYTES !== 0) throw new RangeError(`a run of node hashes, got ${hashes.length} bytes`);
+    const tileLevel = Math.floor(level / TILE_HEIGHT);
+    const row = level % TILE_HEIGHT;
+    const rowWidth = pow2(TILE_HEIGHT - row);
+    const tiles = this.#levelTiles(tileLevel);
+    let index = firstIndex;
+    for (let at = 0; at < hashes.length;) {
+      const tileIndex = Math.floor(index / rowWidth);
+      const position = index % rowWidth;
+      const count = Math.min((hashes.length - at) / HASH_BYTES, rowWidth - position);
+      let tile = tiles.get(tileIndex);
+      if (tile === undefined) {
+        tile = { tileIndex, hashes: new Uint8Array(storedTileBytes(TILE_WIDTH)), rowFill: new Array<number>(TILE_HEIGHT).fill(0), dirty: false };
+        tiles.set(tileIndex, tile);
+      }
+      if (position !== tile.rowFill[row]) {
+        throw new Error(`node (${level}, ${index}) visited out of order: tile row ${row} holds ${tile.rowFill[row]} hashes`);
+      }
+      tile.hashes.set(hashes.subarray(at, at + count * HASH_BYTES), fullRowByteOffset[row]! + position * HASH_BYTES);
+      tile.rowFill[row] = position + count;
+      tile.dirty = true;
+      // The top row's second node completes the tile: every node below it is in.
+      if (row === TILE_HEIGHT - 1 && tile.rowFill[row] === 2) {
+        // A full tile's layout is the stored one: its buffer is handed out as is.
+        this.#completed.push({ tileLevel, tileIndex, width: TILE_WIDTH, bytes: tile.hashes });
+        tiles.delete(tileIndex);
+      }
+      index += count;
+      at += count * HASH_BYTES;
     }
   };
 
@@ -180,16 +198,28 @@ export class TileWriter {
   flush(): TileWrite[] {
     const writes = this.#completed;
     this.#completed = [];
-    this.#edges.forEach((edge, tileLevel) => {
-      if (edge === undefined || !edge.dirty) return;
-      writes.push(serialize(tileLevel, edge));
-      edge.dirty = false;
+    this.#open.forEach((tiles, tileLevel) => {
+      if (tiles.size > 1) throw new Error(`tile level ${tileLevel} left ${tiles.size} tiles incomplete: an append was cut short`);
+      for (const tile of tiles.values()) {
+        if (!tile.dirty) continue;
+        writes.push(serialize(tileLevel, tile));
+        tile.dirty = false;
+      }
     });
     return writes.sort((a, b) => a.tileLevel - b.tileLevel || a.tileIndex - b.tileIndex);
   }
+
+  #levelTiles(tileLevel: number): Map<number, OpenTile> {
+    let tiles = this.#open[tileLevel];
+    if (tiles === undefined) {
+      tiles = new Map();
+      this.#open[tileLevel] = tiles;
+    }
+    return tiles;
+  }
 }
 
-function loadEdge(tileIndex: number, width: number, stored: Uint8Array): EdgeTile {
+function loadEdge(tileIndex: number, width: number, stored: Uint8Array): OpenTile {
   const hashes = new Uint8Array(storedTileBytes(TILE_WIDTH));
   const rowFill: number[] = [];
   for (let row = 0; row < TILE_HEIGHT; row++) {
@@ -201,7 +231,7 @@ function loadEdge(tileIndex: number, width: number, stored: Uint8Array): EdgeTil
   return { tileIndex, hashes, rowFill, dirty: false };
 }
 
-function serialize(tileLevel: number, edge: EdgeTile): TileWrite {
+function serialize(tileLevel: number, edge: OpenTile): TileWrite {
   const width = edge.rowFill[0] as number;
   const bytes = new Uint8Array(storedTileBytes(width));
   for (let row = 0; row < TILE_HEIGHT; row++) {

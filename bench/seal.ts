@@ -2,7 +2,7 @@
 // then a real Kafka topic) to signed blocks in the ledger, beside this machine's raw
 // SHA-256 limit for the same leaves, in one run.
 //
-//   npm run bench:seal [-- --taps 200000] [--only local|kafka] [--workers n] [--profile <dir>]
+//   npm run bench:seal [-- --taps 200000] [--runs 3] [--only local|kafka] [--workers n] [--profile <dir>]
 //
 // --profile writes V8 CPU profiles of each sealing run (not of the set-up) into <dir>: the
 // main thread's, and each chain worker's under <dir>/<local|kafka>/.
@@ -24,16 +24,22 @@ import { tapEntry } from '@fareledger/domain';
 import { tapInputSchema, toTap } from '@fareledger/domain/tap-schema';
 import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import { LedgerReader } from '@fareledger/ledger';
+import { sha256PrefixedInto } from '@fareledger/sha256-batch';
 import { createLogger, silentLogger } from '@fareledger/runtime';
 import { kafkaEndOffsets, LocalTapLog, openTapLog, type TapRecord } from '@fareledger/tap-log';
 import { loadBatcherConfig } from '../services/batcher/src/config.js';
 import { startBatcher } from '../services/batcher/src/service.js';
 import { cityTaps } from '../services/batcher/test/city-taps.js';
 
-const { values: args } = parseArgs({ options: { taps: { type: 'string', default: '200000' }, only: { type: 'string' }, workers: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+const { values: args } = parseArgs({ options: { taps: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' }, only: { type: 'string' }, workers: { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
 if (args.help) {
-  console.log('usage: npm run bench:seal -- [--taps 200000] [--only local|kafka] [--workers n] [--profile <dir>]');
+  console.log('usage: npm run bench:seal -- [--taps 200000] [--runs 3] [--only local|kafka] [--workers n] [--profile <dir>]');
   process.exit(0);
+}
+const runs = Number(args.runs);
+if (!Number.isSafeInteger(runs) || runs < 1 || runs > 20) {
+  console.error('bench:seal: --runs must be an integer 1..20');
+  process.exit(2);
 }
 const tapCount = Number(args.taps);
 if (!Number.isSafeInteger(tapCount) || tapCount < 1000) {
@@ -59,20 +65,40 @@ interface Figures {
   readonly entries: number;
 }
 
+/**
+ * The city's taps in event-time order, as devices post them: a tap-out arrives when it
+ * happens, minutes after its tap-in (cityTaps lists a journey's taps together, and ingest
+ * refuses a tap more than 5 minutes ahead of the clock).
+ */
 function tapRecords(): TapRecord[] {
   const receivedAtMs = Date.now();
-  return cityTaps(tapCount, Math.max(1000, Math.floor(tapCount / 10)), receivedAtMs, { gate: 'gate-1', bus: 'bus-1', taxi: 'taxi-1' }).map(({ tap }) => {
-    const parsed = toTap(tapInputSchema.parse(tap), receivedAtMs);
-    return { key: parsed.account, value: encodeEntry(tapEntry(parsed)), timestampMs: receivedAtMs };
-  });
+  return cityTaps(tapCount, Math.max(1000, Math.floor(tapCount / 10)), receivedAtMs, { gate: 'gate-1', bus: 'bus-1', taxi: 'taxi-1' })
+    .map(({ tap }) => toTap(tapInputSchema.parse(tap), receivedAtMs))
+    .sort((a, b) => a.eventTimeMs - b.eventTimeMs)
+    .map((tap) => ({ key: tap.account, value: encodeEntry(tapEntry(tap)).slice(), timestampMs: receivedAtMs }));
 }
 
-/** Leaf hashes per second with node:crypto over the same bytes: the ceiling of any sealing. */
-function sha256Limit(records: readonly TapRecord[]): number {
+/**
+ * Leaf hashes per second over the same bytes, on one core: with the native batch hasher
+ * the ledger uses (blocks of 4,096 leaves laid end to end beforehand, so only the hashing
+ * is timed): the ceiling of any sealing; and, for scale, node:crypto one call a leaf.
+ */
+function sha256Limits(records: readonly TapRecord[]): { batch: number; oneByOne: number } {
+  const blocks = [];
+  for (let at = 0; at < records.length; at += 4096) {
+    const values = records.slice(at, at + 4096).map((record) => record.value);
+    const ends = new Uint32Array(values.length);
+    const bytes = new Uint8Array(values.reduce((sum, value) => sum + value.length, 0));
+    values.reduce((offset, value, i) => (bytes.set(value, offset), (ends[i] = offset + value.length)), 0);
+    blocks.push({ bytes, ends, out: new Uint8Array(32 * values.length) });
+  }
+  let started = performance.now();
+  for (const { bytes, ends, out } of blocks) sha256PrefixedInto(0, bytes, ends, out);
+  const batch = records.length / ((performance.now() - started) / 1000);
   const prefix = Uint8Array.of(0);
-  const started = performance.now();
+  started = performance.now();
   for (const record of records) hash('sha256', Buffer.concat([prefix, record.value]));
-  return records.length / ((performance.now() - started) / 1000);
+  return { batch, oneByOne: records.length / ((performance.now() - started) / 1000) };
 }
 
 /** Runs `fn` under the V8 profiler when --profile was given; the profile is <dir>/seal-<name>.cpuprofile. */
@@ -95,6 +121,18 @@ async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
 
 async function sealAll(source: string, env: Record<string, string>, ends: readonly number[]): Promise<Figures> {
   return profiled(source === 'Kafka' ? 'kafka' : 'local', () => sealAllNow(source, env, ends));
+}
+
+const tapsPerSecond = (figures: Figures) => figures.taps / figures.seconds;
+
+/** Seals the same pre-filled log `runs` times, each into a fresh ledger (env(run) names it). */
+async function sealRuns(source: string, env: (run: number) => Record<string, string>, ends: readonly number[]): Promise<Figures[]> {
+  const figures: Figures[] = [];
+  for (let run = 1; run <= runs; run++) {
+    figures.push(await sealAll(source, env(run), ends));
+    console.log(`  ${source}, run ${run}: ${Math.round(tapsPerSecond(figures.at(-1)!)).toLocaleString('en-US')} taps/s`);
+  }
+  return figures;
 }
 
 /**
@@ -131,7 +169,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-seal-'));
   const records = tapRecords();
   const results: Figures[] = [];
-  const limit = sha256Limit(records);
+  const limits = sha256Limits(records);
+  const limit = limits.batch;
   let startedKafka = false;
   try {
     const base = { ...(args.workers === undefined ? {} : { BATCHER_WORKERS: args.workers }), BATCHER_PORT: '0', LEDGER_SIGNING_KEY_PATH: path.join(dir, 'signing.key'), BATCHER_DEV_CREATE_KEY: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
@@ -141,8 +180,7 @@ async function main(): Promise<void> {
       for (let index = 0; index < records.length; index += 4096) log.appendSync(records.slice(index, index + 4096));
       const ends = log.endOffsets();
       await log.close();
-      results.push(await sealAll('embedded log', { ...base, TAP_LOG: 'local', TAP_LOG_PATH: tapLogPath, LEDGER_PATH: path.join(dir, 'ledger-local.db') }, ends));
-      console.log(`  embedded log: ${Math.round(results.at(-1)!.taps / results.at(-1)!.seconds).toLocaleString('en-US')} taps/s`);
+      results.push(...await sealRuns('embedded log', (run) => ({ ...base, TAP_LOG: 'local', TAP_LOG_PATH: tapLogPath, LEDGER_PATH: path.join(dir, `ledger-local-${run}.db`) }), ends));
     }
     if (args.only !== 'local') {
       const kafka = readKafkaConfig();
@@ -153,8 +191,10 @@ async function main(): Promise<void> {
       for (let index = 0; index < records.length; index += 2000) await log.append(records.slice(index, index + 2000));
       await log.close();
       const ends = await kafkaEndOffsets(kafka.brokers, topic);
-      results.push(await sealAll('Kafka', { ...base, TAP_LOG: 'kafka', KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_TAPS: topic, KAFKA_TOPIC_BLOCKS: topic.replace('fare.taps', 'fare.blocks'), BATCHER_GROUP: topic, LEDGER_PATH: path.join(dir, 'ledger-kafka.db') }, ends));
-      console.log(`  Kafka: ${Math.round(results.at(-1)!.taps / results.at(-1)!.seconds).toLocaleString('en-US')} taps/s`);
+      results.push(...await sealRuns('Kafka', (run) => ({
+        ...base, TAP_LOG: 'kafka', KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_TAPS: topic, KAFKA_TOPIC_BLOCKS: `${topic.replace('fare.taps', 'fare.blocks')}-${run}`,
+        BATCHER_GROUP: `${topic}-${run}`, LEDGER_PATH: path.join(dir, `ledger-kafka-${run}.db`),
+      }), ends));
     }
   } finally {
     if (startedKafka) await stopKafka(readKafkaConfig());
@@ -173,13 +213,17 @@ async function main(): Promise<void> {
       'x SHA-256 limit (entries)': Number((figures.entries / figures.seconds / limit).toFixed(3)),
     })),
   );
-  console.log(`raw SHA-256 limit: ${Math.round(limit).toLocaleString('en-US')} leaf hashes/s (node:crypto, same leaves, one core)`);
+  console.log(`raw SHA-256 limit: ${Math.round(limit).toLocaleString('en-US')} leaf hashes/s (native batch, as the ledger hashes; same leaves, one core); ` +
+    `node:crypto one call a leaf: ${Math.round(limits.oneByOne).toLocaleString('en-US')}`);
+  // The machine is a shared VM: the same run varies by ±15% from one minute to the next,
+  // so each source is judged on the median of its runs; the best is printed beside it.
   const goals = [['embedded log', 80_000], ['Kafka', 30_000]] as const;
   for (const [source, goal] of goals) {
-    const figures = results.find((f) => f.source === source);
-    if (figures === undefined) continue;
-    const tapsPerS = figures.taps / figures.seconds;
-    console.log(`${tapsPerS >= goal ? 'met    ' : 'NOT MET'}  ${source} ≥ ${goal.toLocaleString('en-US')} taps/s: ${Math.round(tapsPerS).toLocaleString('en-US')}`);
+    const rates = results.filter((f) => f.source === source).map(tapsPerSecond).sort((a, b) => a - b);
+    if (rates.length === 0) continue;
+    const median = rates[Math.floor((rates.length - 1) / 2)]!;
+    const format = (rate: number) => Math.round(rate).toLocaleString('en-US');
+    console.log(`${median >= goal ? 'met    ' : 'NOT MET'}  ${source} ≥ ${format(goal)} taps/s: median ${format(median)} of ${rates.length} runs (best ${format(rates.at(-1)!)})`);
   }
 }
 

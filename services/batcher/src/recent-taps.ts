@@ -38,11 +38,11 @@ export class RecentTaps {
   }
 
   /**
-   * Whether the tap is here; undefined when it is not and is older than the window (ask
-   * the ledger).
+   * Whether the tap `id` (idOf its key and event time) is here; undefined when it is not
+   * and is older than the window (ask the ledger).
    */
-  has(key: string, eventTimeMs: number): boolean | undefined {
-    if (this.#ids.has(idOf(key, eventTimeMs))) return true;
+  has(id: string, eventTimeMs: number): boolean | undefined {
+    if (this.#ids.has(id)) return true;
     return eventTimeMs < this.#fromMs ? undefined : false;
   }
 
@@ -51,8 +51,8 @@ export class RecentTaps {
    * window, is kept too until the next prune: until it is sealed, the ledger cannot answer
    * for it.
    */
-  add(key: string, eventTimeMs: number): void {
-    this.#ids.add(idOf(key, eventTimeMs));
+  add(id: string): void {
+    this.#ids.add(id);
   }
 
   /**

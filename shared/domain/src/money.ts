@@ -13,7 +13,7 @@ export function isFen(value: unknown): value is number {
 export function sumFen(amounts: Iterable<number>): bigint {
   let total = 0n;
   for (const amount of amounts) {
-    assert(isFen(amount), `sumFen: not a valid amount: ${String(amount)}`);
+    if (!isFen(amount)) assert(false, `sumFen: not a valid amount: ${String(amount)}`);
     total += BigInt(amount);
   }
   return total;

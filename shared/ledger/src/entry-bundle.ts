@@ -15,10 +15,10 @@ const entryBytesMax = 0xffff;
 
 /** The bytes of a bundle holding `entries`, in order. */
 export function encodeBundle(entries: readonly Uint8Array[]): Uint8Array {
-  assert(entries.length >= 1 && entries.length <= bundleWidth, `a bundle holds 1..${bundleWidth} entries, got ${entries.length}`);
+  if (!(entries.length >= 1 && entries.length <= bundleWidth)) assert(false, `a bundle holds 1..${bundleWidth} entries, got ${entries.length}`);
   let size = 0;
   for (const entry of entries) {
-    assert(entry.length >= 1 && entry.length <= entryBytesMax, `bundle entry of ${entry.length} bytes`);
+    if (!(entry.length >= 1 && entry.length <= entryBytesMax)) assert(false, `bundle entry of ${entry.length} bytes`);
     size += 2 + entry.length;
   }
   const bytes = new Uint8Array(size);

@@ -8,7 +8,7 @@ import type { MetroFareRules } from './rules.js';
  * below it: exactly 4.000 km is 200, 4.001 km is 300.
  */
 export function metroFareFen(rules: MetroFareRules, distanceM: number): number {
-  assert(Number.isSafeInteger(distanceM) && distanceM >= 0, `metroFareFen: not a distance: ${distanceM}`);
+  if (!(Number.isSafeInteger(distanceM) && distanceM >= 0)) assert(false, `metroFareFen: not a distance: ${distanceM}`);
   let fareFen = rules.baseFen;
   for (const band of rules.bands) {
     if (distanceM <= band.fromM) break;

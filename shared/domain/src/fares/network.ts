@@ -108,7 +108,7 @@ export class MetroNetwork {
 
   private knownIndex(stationId: string): number {
     const index = this.indexById.get(stationId);
-    assert(index !== undefined, `unknown station ${stationId}: check stationIndex first`);
+    if (index === undefined) assert(false, `unknown station ${stationId}: check stationIndex first`);
     return index;
   }
 }

@@ -120,10 +120,9 @@ export class TripBuilder {
    * tap is another one: a device reusing a tap id. accept() must not take it (the two would
    * be one trip's both ends, and trip ids would clash); the batcher refuses it.
    */
-  holdsTapKey(tap: Tap): boolean {
+  holdsTapKey(tap: Tap, key: string = tapKey(tap)): boolean {
     const state = this.accounts.get(tap.account);
     if (state === undefined) return false;
-    const key = tapKey(tap);
     return state.open?.tapKey === key || state.held?.tapKey === key;
   }
 
@@ -191,7 +190,7 @@ export class TripBuilder {
     }
     const open = state.open;
     if (open !== undefined) {
-      assert(open.tapKey !== tapIn.tapKey, `tap ${tapIn.tapKey} accepted twice`);
+      if (open.tapKey === tapIn.tapKey) assert(false, `tap ${tapIn.tapKey} accepted twice`);
       const closing = tapIn.eventTimeMs >= open.eventTimeMs ? open : tapIn;
       trips.push(this.incompleteTrip(state, closing));
       if (closing === tapIn) return;
@@ -217,7 +216,7 @@ export class TripBuilder {
     }
     const held = state.held;
     if (held !== undefined) {
-      assert(held.tapKey !== tapOut.tapKey, `tap ${tapOut.tapKey} accepted twice`);
+      if (held.tapKey === tapOut.tapKey) assert(false, `tap ${tapOut.tapKey} accepted twice`);
       const closing = tapOut.eventTimeMs >= held.eventTimeMs ? held : tapOut;
       trips.push(this.incompleteTrip(state, closing));
       if (closing === tapOut) return;
@@ -355,7 +354,7 @@ export class TripBuilder {
   /** Every pending tap was checked against the tables when accepted (or restored). */
   private tableAt(startMs: number): FareTable {
     const table = this.tables.tableAt(startMs);
-    assert(table !== undefined, `no fare table at ${startMs} for a tap that had one when accepted`);
+    if (table === undefined) assert(false, `no fare table at ${startMs} for a tap that had one when accepted`);
     return table;
   }
 

@@ -46,7 +46,7 @@ describe('LocalTapLog', () => {
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.prepare('SELECT name, value FROM meta ORDER BY name').all())
-      .toEqual([{ name: 'format', value: 1 }, { name: 'partitions', value: 4 }]);
+      .toEqual([{ name: 'format', value: 2 }, { name: 'partitions', value: 4 }]);
     raw.close();
   });
 
@@ -75,6 +75,42 @@ describe('LocalTapLog', () => {
     expect(log.readValues(0, 7, 2)).toEqual(log.read(0, 7, 2).map(({ offset, value }) => ({ offset, value })));
     expect(log.readValues(0, 10, 100)).toEqual([]);
     expect(() => log.readValues(1, 0, 1)).toThrow('partition 1 not in 0..0');
+  });
+
+  it('reads across the runs groups leave (one row per group and partition), from any offset in them', () => {
+    const log = open(1);
+    const sizes = [1, 5, 1, 1, 12, 3];
+    let n = 0;
+    for (const size of sizes) log.appendSync(Array.from({ length: size }, () => record('a', n++)));
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare('SELECT first_offset, count FROM runs ORDER BY first_offset').raw(true).all())
+      .toEqual([[0, 1], [1, 5], [6, 1], [7, 1], [8, 12], [20, 3]]);
+    raw.close();
+    for (let from = 0; from <= n; from++) {
+      for (const limit of [1, 2, 7, 100]) {
+        const want = Array.from({ length: Math.max(0, Math.min(limit, n - from)) }, (_, i) => from + i);
+        expect(log.read(0, from, limit).map((r) => r.offset), `read(0, ${from}, ${limit})`).toEqual(want);
+        expect(log.readValues(0, from, limit).map((r) => r.value[1]), `readValues(0, ${from}, ${limit})`).toEqual(want);
+      }
+    }
+    expect(log.endOffsets()).toEqual([n]);
+  });
+
+  it('fails an assertion on a run whose bytes were cut, rather than reading around it', () => {
+    const log = open(1);
+    log.appendSync([record('a', 0), record('a', 1)]);
+    const raw = new Database(path);
+    raw.prepare('UPDATE runs SET records = substr(records, 1, length(records) - 3)').run();
+    raw.close();
+    expect(() => log.read(0, 0, 10)).toThrow(/run at offset 0 is cut short/);
+  });
+
+  it('refuses a file of format 1 (a row per record) with a clear message', async () => {
+    await open(1).close();
+    const raw = new Database(path);
+    raw.prepare("UPDATE meta SET value = 1 WHERE name = 'format'").run();
+    raw.close();
+    expect(() => LocalTapLog.open(path, 1)).toThrow(/created with format 1, not 2/);
   });
 
   it('keeps its offsets across close and reopen', async () => {
@@ -108,10 +144,10 @@ describe('LocalTapLog', () => {
     log.appendSync([record('before', 0)]);
     const broken = { key: 'x', value: {} as Uint8Array, timestampMs: 1 };
     const group = [record('a', 1), record('b', 2), record('c', 3), broken, record('d', 4)];
-    expect(() => log.appendSync(group)).toThrow(TypeError);
+    expect(() => log.appendSync(group)).toThrow(AssertionError);
     expect(readAll(log).flat().map((r) => r.key)).toEqual(['before']);
     // appendDurably reports the same failure as a rejection.
-    return expect(log.appendDurably(group)).rejects.toThrow(TypeError);
+    return expect(log.appendDurably(group)).rejects.toThrow(AssertionError);
   });
 
   it('gives two handles on one file contiguous offsets (max read inside the write lock)', () => {

@@ -197,6 +197,14 @@ describe('LedgerWriter', () => {
     writer.close();
   });
 
+  it('creates the file with 16 KiB pages', () => {
+    const path = freshPath();
+    open(path).close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(16_384);
+    db.close();
+  });
+
   it('reports a chain never sealed as empty', () => {
     const writer = open(freshPath());
     expect(writer.chainState(7)).toEqual({ chain: 7, treeSize: 0, blockHeight: null, nextOffset: 0, builderSnapshot: null, latestCheckpoint: null });

@@ -40,7 +40,7 @@ const readRecordsMax = 100_000;
 /**
  * Format 2 stores each group's records of one partition as one row (a run); format 1 had a
  * row per record, and reading it cost 1.7 µs a record, most of it better-sqlite3 copying
- * each value into a Buffer of its own (0.1 µs a record now).
+ * each value into a Buffer of its own (0.4 µs a record now, over runs of 1 to 125).
  */
 const formatVersion = 2;
 
@@ -81,7 +81,7 @@ function encodeRun(records: readonly TapRecord[]): Buffer {
   let at = 0;
   records.forEach((record, i) => {
     const key = keys[i]!;
-    assert(key.length <= keyBytesMax, `tap record: key of ${key.length} bytes, at most ${keyBytesMax}`);
+    if (key.length > keyBytesMax) assert(false, `tap record: key of ${key.length} bytes, at most ${keyBytesMax}`);
     bytes.writeUInt32BE(record.value.length, at);
     bytes.writeUInt16BE(key.length, at + 4);
     bytes.writeDoubleBE(record.timestampMs, at + 6);

@@ -1,4 +1,4 @@
-import { decodeEntry, encodeEntry } from '@fareledger/codecs';
+import { decodeEntry, encodeEntry, equalBytes } from '@fareledger/codecs';
 import { tripEntry } from '@fareledger/domain';
 import { PricingError } from '@fareledger/domain/fares';
 import type { TripBuilder } from '@fareledger/domain/pairing';
@@ -35,7 +35,7 @@ export function replayIntoBuilder(builder: TripBuilder, writer: LedgerWriter, ch
     } else if (entry.type === 'trip') {
       const next = expected.shift();
       mismatchIf(next === undefined, chain, index, 'a trip entry the replayed taps did not close');
-      mismatchIf(!bytesEqual(bytes, next!), chain, index, `trip ${entry.trip.tripId} differs from the replay's`);
+      mismatchIf(!equalBytes(bytes, next!), chain, index, `trip ${entry.trip.tripId} differs from the replay's`);
     }
   });
   mismatchIf(expected.length > 0, chain, to, `the replay closes ${expected.length} more trips than the ledger holds`);
@@ -50,12 +50,6 @@ function acceptSealed(builder: TripBuilder, tap: Parameters<TripBuilder['accept'
     if (error instanceof PricingError) return [];
     throw error;
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function mismatchIf(failed: boolean, chain: number, index: number, what: string): void {

@@ -200,7 +200,8 @@ function toEntry(type: EntryType, body: Record<string, unknown>): Entry {
   }
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+/** Whether two byte strings are the same bytes (as a canonical encoding is compared). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

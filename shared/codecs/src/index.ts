@@ -1,4 +1,4 @@
-export { decodeEntry, encodeEntry } from './entry-codec.js';
+export { decodeEntry, encodeEntry, equalBytes } from './entry-codec.js';
 export {
   entryBytesMax,
   entryFields,

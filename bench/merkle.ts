@@ -27,7 +27,7 @@ import {
   type Sha256,
 } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
-import { sha256PrefixedInto } from '@fareledger/sha256-batch';
+import { endToEnd, sha256PrefixedInto } from '@fareledger/sha256-batch';
 import { hash } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
@@ -106,13 +106,7 @@ function rawBatchLimitNsPerLeaf(leaves: readonly Uint8Array[], batchSize: number
   const batches: { bytes: Uint8Array; ends: Uint32Array; pairs: Uint8Array; pairEnds: Uint32Array; out: Uint8Array }[] = [];
   for (let at = 0; at < leaves.length; at += batchSize) {
     const batch = leaves.slice(at, at + batchSize);
-    const bytes = new Uint8Array(batch.reduce((sum, leaf) => sum + leaf.length, 0));
-    const ends = new Uint32Array(batch.length);
-    batch.reduce((offset, leaf, i) => {
-      bytes.set(leaf, offset);
-      ends[i] = offset + leaf.length;
-      return offset + leaf.length;
-    }, 0);
+    const { bytes, ends } = endToEnd(batch);
     const pairs = new Uint8Array(64 * batch.length).fill(7);
     const pairEnds = Uint32Array.from({ length: batch.length }, (_, i) => 64 * (i + 1));
     batches.push({ bytes, ends, pairs, pairEnds, out: new Uint8Array(32 * batch.length) });

@@ -24,7 +24,7 @@ import { tapEntry } from '@fareledger/domain';
 import { tapInputSchema, toTap } from '@fareledger/domain/tap-schema';
 import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import { LedgerReader } from '@fareledger/ledger';
-import { sha256PrefixedInto } from '@fareledger/sha256-batch';
+import { endToEnd, sha256PrefixedInto } from '@fareledger/sha256-batch';
 import { createLogger, silentLogger } from '@fareledger/runtime';
 import { kafkaEndOffsets, LocalTapLog, openTapLog, type TapRecord } from '@fareledger/tap-log';
 import { loadBatcherConfig } from '../services/batcher/src/config.js';
@@ -86,11 +86,8 @@ function tapRecords(): TapRecord[] {
 function sha256Limits(records: readonly TapRecord[]): { batch: number; oneByOne: number } {
   const blocks = [];
   for (let at = 0; at < records.length; at += 4096) {
-    const values = records.slice(at, at + 4096).map((record) => record.value);
-    const ends = new Uint32Array(values.length);
-    const bytes = new Uint8Array(values.reduce((sum, value) => sum + value.length, 0));
-    values.reduce((offset, value, i) => (bytes.set(value, offset), (ends[i] = offset + value.length)), 0);
-    blocks.push({ bytes, ends, out: new Uint8Array(32 * values.length) });
+    const { bytes, ends } = endToEnd(records.slice(at, at + 4096).map((record) => record.value));
+    blocks.push({ bytes, ends, out: new Uint8Array(32 * ends.length) });
   }
   let started = performance.now();
   for (const { bytes, ends, out } of blocks) sha256PrefixedInto(0, bytes, ends, out);

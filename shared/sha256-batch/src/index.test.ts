@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { mulberry32 } from '@fareledger/domain';
 import { describe, expect, it } from 'vitest';
-import { sha256PrefixedEach, sha256PrefixedInto } from './index.js';
+import { endToEnd, sha256PrefixedEach, sha256PrefixedInto } from './index.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const reference = (prefix: number, message: Uint8Array) => createHash('sha256').update(Uint8Array.of(prefix)).update(message).digest('hex');
@@ -43,6 +43,16 @@ describe('sha256PrefixedEach', () => {
 describe('sha256PrefixedInto', () => {
   const bytes = Uint8Array.of(1, 2, 3, 4, 5);
   const out = new Uint8Array(64);
+
+  it('takes messages laid out by endToEnd as sha256PrefixedEach hashes them', () => {
+    const messages = randomMessages(300, 90, 4);
+    const { bytes, ends } = endToEnd(messages);
+    expect(ends.length).toBe(300);
+    expect(bytes.length).toBe(ends[299]);
+    const digests = new Uint8Array(32 * 300);
+    sha256PrefixedInto(0, bytes, ends, digests);
+    expect(digests).toEqual(sha256PrefixedEach(0, messages));
+  });
 
   it('hashes bytes[ends[i - 1], ends[i]), empty messages included', () => {
     sha256PrefixedInto(1, bytes, Uint32Array.of(2, 2), out);

@@ -1,7 +1,8 @@
 // @fareledger/ledger: the SQLite ledger store. LedgerWriter is the batcher's side (seal
-// blocks), LedgerReader the invoice/audit side (entries, checkpoints, proofs), verifyChain
+// blocks; LedgerCommitter stores them from a commit thread), LedgerReader the invoice/audit side (entries, checkpoints, proofs), verifyChain
 // the audit of a chain from genesis. Format and choices: docs/ledger-store.md.
 
+export { LedgerCommitter, type BlockWrite, type BundleWrite, type CommitOutcome } from './block-commit.js';
 export { entryMetadataOf, ledgerEntryOf, type EntryMetadata, type LedgerEntryInput } from './entry-metadata.js';
 export { ChainConflictError, LedgerError, LedgerFormatError, SigningKeyFileError } from './errors.js';
 export {
@@ -34,5 +35,6 @@ export {
   type BuilderSnapshot,
   type ChainState,
   type LedgerWriterOptions,
+  type PreparedBlock,
   type SealedBlock,
 } from './writer.js';

@@ -12,13 +12,14 @@ import {
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
 import { entryBytesMax } from '@fareledger/codecs';
 import { aSafeUint, assert, entryTypes } from '@fareledger/domain';
-import { CompactRange, compactRangeIds, TileHashReader, TileWriter, type Hash, type TileWrite } from '@fareledger/merkle';
+import { CompactRange, compactRangeIds, TileHashReader, TileWriter, type Hash } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
+import { type BlockWrite, type BundleWrite, type CommitOutcome, LedgerCommitter } from './block-commit.js';
 import { bundleRange, bundleWidth, type BundleRow, decodeBundle, encodeBundle, forEachBundleEntry, selectBundleRangeSql } from './entry-bundle.js';
 import type { LedgerEntryInput } from './entry-metadata.js';
 import { ChainConflictError, LedgerError } from './errors.js';
-import { blob, bytesOf, openLedgerDatabase } from './schema.js';
+import { bytesOf, openLedgerDatabase } from './schema.js';
 import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
 
 // The batcher's side of the ledger. Each chain's tree state (CompactRange + TileWriter)
@@ -27,6 +28,11 @@ import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
 // The in-memory state is a cache of the file: when anything in a seal throws, the chain's
 // cache is dropped and rebuilt from the file on next use, so a failed seal can never leave
 // a tree in memory that differs from the committed one (no fork).
+//
+// The batcher's workers split a seal in two (docs/batcher.md, "Threads"): prepareBlock
+// moves the cache ahead of the file by one block and hands back its BlockWrite, which a
+// commit thread stores (block-commit.ts) while the worker goes on; a refused block
+// (ChainConflict) drops the cache again with forgetChain.
 //
 // Every write of a seal lands at the recent end of its B-tree (entry bundles and tiles by
 // index, tap keys by event time), so a seal's cost does not grow with the ledger; see
@@ -108,24 +114,10 @@ interface ChainCache {
   bundleTail: readonly Uint8Array[];
 }
 
-interface BundleWrite {
-  readonly bundleIndex: number;
-  readonly bytes: Uint8Array;
-}
-
-interface BlockWrite {
-  readonly chain: number;
-  readonly heightBefore: number | null;
-  readonly sizeBefore: number;
-  readonly block: BlockInput;
-  readonly blockHeight: number;
-  readonly treeSize: number;
-  readonly rootHash: Hash;
-  readonly tiles: readonly TileWrite[];
-  readonly bundles: readonly BundleWrite[];
-  readonly bundleTail: readonly Uint8Array[];
-  readonly note: string;
-  readonly noteHash: Uint8Array;
+/** A block prepared in memory: what sealing it returns, and what stores it. */
+export interface PreparedBlock {
+  readonly sealed: SealedBlock;
+  readonly write: BlockWrite;
 }
 
 interface ChainRow {
@@ -143,7 +135,7 @@ export class LedgerWriter {
   readonly #verifierKey: string;
   readonly #chains = new Map<number, ChainCache>();
   readonly #statements: ReturnType<typeof prepareWriterStatements>;
-  readonly #commit: (write: BlockWrite) => void;
+  readonly #committer: LedgerCommitter;
   readonly #hasTaps: (chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]) => boolean[];
 
   private constructor(path: string, logName: string, db: Database.Database, signer: SignerKey) {
@@ -153,10 +145,7 @@ export class LedgerWriter {
     this.#signer = signer;
     this.#verifierKey = formatVerifierKey(verifierKeyOf(signer));
     this.#statements = prepareWriterStatements(db);
-    const commit = db.transaction((write: BlockWrite) => this.#writeBlock(write));
-    // IMMEDIATE takes the write lock before the chain row is compared, so a second writer
-    // on the same chain cannot slip in between the check and the writes.
-    this.#commit = (write) => commit.immediate(write);
+    this.#committer = new LedgerCommitter(db);
     const lookup = db.transaction((chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]) =>
       taps.map((tap) => this.#statements.hasTap.get(chain, tap.eventTimeMs, tap.key) !== undefined));
     this.#hasTaps = (chain, taps) => lookup.deferred(chain, taps);
@@ -257,37 +246,68 @@ export class LedgerWriter {
    * throw leaves file and memory at the last committed block.
    */
   sealBlock(chain: number, block: BlockInput): SealedBlock {
+    const { sealed, write } = this.prepareBlock(chain, block);
+    let outcome: CommitOutcome;
+    try {
+      outcome = this.commit([write])[0]!;
+    } catch (error) {
+      this.forgetChain(chain);
+      throw error;
+    }
+    if (outcome.status !== 'committed') {
+      this.forgetChain(chain);
+      throw refusal(write, outcome);
+    }
+    return sealed;
+  }
+
+  /**
+   * sealBlock's first half: appends the block to the chain's tree in memory and signs its
+   * checkpoint, without writing. The cache is then one block ahead of the file until the
+   * write is committed (commit here, or a LedgerCommitter on another connection); blocks
+   * of a chain must be committed in the order they were prepared, and when one is refused
+   * the caller must forgetChain before preparing again.
+   */
+  prepareBlock(chain: number, block: BlockInput): PreparedBlock {
     assertChain(chain);
     assertBlock(block);
     const cache = this.#load(chain);
     if (cache.blockHeight !== null) {
       assert(block.offsetFirst === cache.nextOffset, `chain ${chain}: block starts at offset ${block.offsetFirst}, the chain's next offset is ${cache.nextOffset}`);
     }
-    const heightBefore = cache.blockHeight;
-    const sizeBefore = cache.range.size;
     try {
-      const leaves = block.entries.map((entry) => entry.bytes);
-      cache.range.appendLeaves(leaves, cache.tiles.visit);
-      const write = this.#prepareWrite(chain, cache, block, heightBefore, sizeBefore);
-      this.#commit(write);
+      const sizeBefore = cache.range.size;
+      cache.range.appendLeaves(block.entries.map((entry) => entry.bytes), cache.tiles.visit);
+      const { write, bundleTail } = this.#prepareWrite(chain, cache, block, sizeBefore);
       cache.blockHeight = write.blockHeight;
       cache.nextOffset = block.offsetNext;
       cache.prevHash = write.noteHash;
-      cache.bundleTail = write.bundleTail;
+      cache.bundleTail = bundleTail;
       const { blockHeight, treeSize, rootHash, note, noteHash } = write;
-      return { chain, blockHeight, indexFirst: sizeBefore, treeSize, rootHash, checkpoint: note, checkpointHash: noteHash };
+      return { sealed: { chain, blockHeight, indexFirst: sizeBefore, treeSize, rootHash, checkpoint: note, checkpointHash: noteHash }, write };
     } catch (error) {
-      this.#chains.delete(chain);
+      this.forgetChain(chain);
       throw error;
     }
   }
 
-  #prepareWrite(chain: number, cache: ChainCache, block: BlockInput, heightBefore: number | null, sizeBefore: number): BlockWrite {
+  /** Stores prepared blocks through this writer's own connection, in one transaction (see LedgerCommitter.commit). */
+  commit(writes: readonly BlockWrite[]): CommitOutcome[] {
+    return this.#committer.commit(writes);
+  }
+
+  /** Drops the chain's cache: the next use reads it from the file (after a refused block). */
+  forgetChain(chain: number): void {
+    this.#chains.delete(chain);
+  }
+
+  #prepareWrite(chain: number, cache: ChainCache, block: BlockInput, sizeBefore: number): { write: BlockWrite; bundleTail: Uint8Array[] } {
     const tiles = cache.tiles.flush();
     const { bundles, bundleTail } = bundleWrites(sizeBefore, cache.bundleTail, block.entries);
     const treeSize = cache.range.size;
     // node:crypto hands back Buffers; callers get plain bytes, as from every other API here.
     const rootHash = new Uint8Array(cache.range.root());
+    const heightBefore = cache.blockHeight;
     const blockHeight = heightBefore === null ? 0 : heightBefore + 1;
     const note = signCheckpoint(
       {
@@ -306,25 +326,20 @@ export class LedgerWriter {
       [this.#signer],
       { ed25519: ed25519Node },
     );
-    return { chain, heightBefore, sizeBefore, block, blockHeight, treeSize, rootHash, tiles, bundles, bundleTail, note, noteHash: checkpointHash(note) };
-  }
-
-  #writeBlock(w: BlockWrite): void {
-    const s = this.#statements;
-    const head = s.selectHead.get(w.chain);
-    const stored = { treeSize: head?.tree_size ?? 0, blockHeight: head?.block_height ?? null };
-    if (stored.treeSize !== w.sizeBefore || stored.blockHeight !== w.heightBefore) {
-      throw new ChainConflictError(w.chain, { treeSize: w.sizeBefore, blockHeight: w.heightBefore }, stored);
+    const tapTimesMs: number[] = [];
+    const tapKeys: string[] = [];
+    for (const e of block.entries) {
+      if (e.kind !== 'tap') continue;
+      tapTimesMs.push(e.timeMs);
+      tapKeys.push(e.key);
     }
-    const { block } = w;
-    for (const b of w.bundles) s.upsertBundle.run(w.chain, b.bundleIndex, blob(b.bytes));
-    insertTapKeys(s, w.chain, block.entries);
-    for (const t of w.tiles) s.upsertTile.run(w.chain, t.tileLevel, t.tileIndex, blob(t.bytes));
-    s.insertCheckpoint.run(w.chain, w.blockHeight, w.treeSize, blob(w.rootHash), block.offsetFirst, block.offsetNext,
-      block.fareTableVersion, block.sealedAtMs, blob(w.noteHash), this.#verifierKey, w.note);
-    s.insertKey.run(this.#verifierKey, this.#signer.name, w.chain, w.blockHeight, block.sealedAtMs);
-    s.upsertChain.run(w.chain, w.treeSize, w.blockHeight, block.offsetNext, w.note);
-    if (block.builderState !== undefined) s.upsertSnapshot.run(w.chain, w.treeSize, blob(block.builderState));
+    const write: BlockWrite = {
+      chain, heightBefore, sizeBefore, prevHash: cache.prevHash, blockHeight, treeSize, rootHash,
+      offsetFirst: block.offsetFirst, offsetNext: block.offsetNext, fareTableVersion: block.fareTableVersion, sealedAtMs: block.sealedAtMs,
+      builderState: block.builderState ?? null, tiles, bundles, tapTimesMs, tapKeys, note, noteHash: checkpointHash(note),
+      verifierKey: this.#verifierKey, keyName: this.#signer.name,
+    };
+    return { write, bundleTail };
   }
 
   /** The chain's cache, restored from the file when missing. */
@@ -399,23 +414,10 @@ function checkRestoredRoot(chain: number, range: CompactRange, note: string): vo
   }
 }
 
-/**
- * Tap keys go in 64 rows per INSERT: better-sqlite3's cost per statement run is most of a
- * one-row insert (measured 3.9 µs a key one by one, 1.5 in rows of 64).
- */
-const tapKeyRowsPerInsert = 64;
-
-function insertTapKeys(s: ReturnType<typeof prepareWriterStatements>, chain: number, entries: readonly LedgerEntryInput[]): void {
-  const rows: (string | number)[] = [];
-  for (const e of entries) {
-    if (e.kind !== 'tap') continue;
-    rows.push(chain, e.timeMs, e.key);
-    if (rows.length === 3 * tapKeyRowsPerInsert) {
-      s.insertTapKeyRows.run(rows);
-      rows.length = 0;
-    }
-  }
-  for (let at = 0; at < rows.length; at += 3) s.insertTapKey.run(rows[at] as number, rows[at + 1] as number, rows[at + 2] as string);
+/** The error a refused block throws from sealBlock. */
+function refusal(write: BlockWrite, outcome: Exclude<CommitOutcome, { status: 'committed' }>): LedgerError {
+  if (outcome.status === 'conflict') return new ChainConflictError(write.chain, { treeSize: write.sizeBefore, blockHeight: write.heightBefore }, outcome.stored);
+  return new LedgerError(`ledger chain ${write.chain}: block ${write.blockHeight} was not stored: ${outcome.message}`);
 }
 
 function prepareWriterStatements(db: Database.Database) {
@@ -424,35 +426,11 @@ function prepareWriterStatements(db: Database.Database) {
     selectChain: db.prepare<[number], ChainRow>(
       'SELECT tree_size, block_height, next_offset, checkpoint FROM chains WHERE chain = ?'),
     selectSnapshot: db.prepare<[number], { tree_size: number; state: Buffer }>('SELECT tree_size, state FROM builder_snapshots WHERE chain = ?'),
-    upsertSnapshot: db.prepare<[number, number, Buffer]>(
-      'INSERT INTO builder_snapshots (chain, tree_size, state) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (chain) DO UPDATE SET tree_size = excluded.tree_size, state = excluded.state'),
     selectBundleRange: db.prepare<[number, number, number], BundleRow>(selectBundleRangeSql),
-    selectHead: db.prepare<[number], Pick<ChainRow, 'tree_size' | 'block_height'>>(
-      'SELECT tree_size, block_height FROM chains WHERE chain = ?'),
     selectTile: prepareTileSelect(db),
     hasTap: db.prepare<[number, number, string], number>('SELECT 1 FROM tap_keys WHERE chain = ? AND time_ms = ? AND key = ?').pluck(),
     tapsSince: db.prepare<[number, number], [string, number]>('SELECT key, time_ms FROM tap_keys WHERE chain = ? AND time_ms >= ?').raw(true),
     selectBundle: db.prepare<[number, number], Buffer>('SELECT bytes FROM entry_bundles WHERE chain = ? AND bundle_index = ?').pluck(),
-    upsertBundle: db.prepare<[number, number, Buffer]>(
-      'INSERT INTO entry_bundles (chain, bundle_index, bytes) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (chain, bundle_index) DO UPDATE SET bytes = excluded.bytes'),
-    insertTapKey: db.prepare<[number, number, string]>('INSERT INTO tap_keys (chain, time_ms, key) VALUES (?, ?, ?)'),
-    insertTapKeyRows: db.prepare<(string | number)[][]>(
-      `INSERT INTO tap_keys (chain, time_ms, key) VALUES ${Array.from({ length: tapKeyRowsPerInsert }, () => '(?, ?, ?)').join(', ')}`),
-    upsertTile: db.prepare<[number, number, number, Buffer]>(
-      'INSERT INTO tiles (chain, tile_level, tile_index, bytes) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT (chain, tile_level, tile_index) DO UPDATE SET bytes = excluded.bytes'),
-    insertCheckpoint: db.prepare<[number, number, number, Buffer, number, number, string, number, Buffer, string, string]>(
-      'INSERT INTO checkpoints (chain, block_height, tree_size, root_hash, offset_first, offset_next, fare_table_version, ' +
-        'sealed_at_ms, checkpoint_hash, verifier_key, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    insertKey: db.prepare<[string, string, number, number, number]>(
-      'INSERT INTO signing_keys (verifier_key, name, first_chain, first_block_height, first_used_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?) ON CONFLICT (verifier_key) DO NOTHING'),
-    upsertChain: db.prepare<[number, number, number, number, string]>(
-      'INSERT INTO chains (chain, tree_size, block_height, next_offset, checkpoint) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (chain) DO UPDATE SET tree_size = excluded.tree_size, block_height = excluded.block_height, ' +
-        'next_offset = excluded.next_offset, checkpoint = excluded.checkpoint'),
   };
 }
 

@@ -1,11 +1,14 @@
 import type { FareTables, MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import type { TripBuilderConfig } from '@fareledger/domain/pairing';
 import type { LedgerWriter, SealedBlock } from '@fareledger/ledger';
+import type { BlockSink } from './block-sink.js';
 import { ChainProcessor } from './chain-processor.js';
 import type { SourceHandlers, SourceRecord } from './source.js';
 
 export interface BatcherDeps {
   readonly writer: LedgerWriter;
+  /** Where sealed blocks are stored: the commit thread, or inline. */
+  readonly sink: BlockSink;
   readonly tables: FareTables;
   readonly network: MetroNetwork;
   readonly builderConfig: Partial<TripBuilderConfig>;
@@ -45,6 +48,8 @@ export class Batcher implements SourceHandlers {
   }
 
   revoked(partitions: readonly number[]): Promise<void> {
+    // Blocks already handed over are stored (or refused) and reported before the chains go.
+    this.#deps.sink.flush();
     for (const partition of partitions) this.#chains.delete(partition);
     return Promise.resolve();
   }
@@ -67,18 +72,19 @@ export class Batcher implements SourceHandlers {
 
   /**
    * The shutdown contract's middle step: the source has stopped; seal everything pending,
-   * with a builder snapshot, so the next start has nothing to replay.
+   * with a builder snapshot, so the next start has nothing to replay; returns once it is stored.
    */
   sealAll(): void {
     if (this.#sealTimer !== undefined) clearInterval(this.#sealTimer);
     this.#sealTimer = undefined;
     for (const processor of this.#chains.values()) processor.seal({ snapshot: true });
+    this.#deps.sink.flush();
   }
 
   #processor(chain: number): ChainProcessor {
-    const { writer, tables, network, builderConfig, entriesPerBlockMax, snapshotIntervalEntries, nowMs, onSealed, onRejected, onUnpriced } = this.#deps;
+    const { writer, sink, tables, network, builderConfig, entriesPerBlockMax, snapshotIntervalEntries, nowMs, onSealed, onRejected, onUnpriced } = this.#deps;
     return new ChainProcessor({
-      chain, writer, tables, network, builderConfig, entriesPerBlockMax, snapshotIntervalEntries, nowMs, onSealed,
+      chain, writer, sink, tables, network, builderConfig, entriesPerBlockMax, snapshotIntervalEntries, nowMs, onSealed,
       onRejected: (offset, reason) => onRejected(chain, offset, reason),
       onUnpriced: (offset, error) => onUnpriced(chain, offset, error),
     });

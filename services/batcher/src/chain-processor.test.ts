@@ -1,12 +1,16 @@
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { verifierKeyOf } from '@fareledger/checkpoint';
 import { decodeEntry, encodeEntry } from '@fareledger/codecs';
 import { examples, type MetroTap, tapEntry } from '@fareledger/domain';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import type { TripBuilderConfig } from '@fareledger/domain/pairing';
-import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
+import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey, verifyChain } from '@fareledger/ledger';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type BlockSink, inlineBlockSink, ThreadBlockSink } from './block-sink.js';
 import { BuilderReplayError } from './builder-replay.js';
 import { ChainProcessor } from './chain-processor.js';
 import type { SourceRecord } from './source.js';
@@ -25,6 +29,8 @@ interface OpenOptions {
   readonly entriesPerBlockMax?: number;
   readonly snapshotIntervalEntries?: number;
   readonly builderConfig?: Partial<TripBuilderConfig>;
+  /** Where blocks are stored (default: inline, on the processor's own connection). */
+  readonly sink?: BlockSink;
 }
 
 /** A processor on chain 0 of the ledger `name` (created, with its key, on first use). */
@@ -34,7 +40,7 @@ function open(name: string, options: OpenOptions = {}) {
   const writer = LedgerWriter.open({ path: path.join(dir, `${name}.db`), logName: 'fareledger.test/szm', signer, create: true });
   const events: string[] = [];
   const processor = new ChainProcessor({
-    chain: 0, writer, tables: loadSzmFareTables(), network: loadSzmNetwork(), builderConfig: options.builderConfig ?? {},
+    chain: 0, writer, sink: options.sink ?? inlineBlockSink(writer), tables: loadSzmFareTables(), network: loadSzmNetwork(), builderConfig: options.builderConfig ?? {},
     entriesPerBlockMax: options.entriesPerBlockMax ?? 4_096, snapshotIntervalEntries: options.snapshotIntervalEntries ?? 100_000,
     nowMs: () => 1_772_500_000_000,
     onSealed: (block, taps) => events.push(`sealed block ${block.blockHeight}: ${taps} taps, tree ${block.treeSize}`),
@@ -44,13 +50,28 @@ function open(name: string, options: OpenOptions = {}) {
   return { writer, processor, events, ledgerPath: path.join(dir, `${name}.db`) };
 }
 
+/** The batcher's real commit thread (commit-worker.ts) on the ledger `name`, with one channel. */
+async function startCommitThread(name: string) {
+  const { port1, port2 } = new MessageChannel();
+  const answers = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+    workerData: {
+      entryUrl: new URL('./commit-worker.ts', import.meta.url).href, ledgerPath: path.join(dir, `${name}.db`), logName: 'fareledger.test/szm',
+      busyTimeoutMs: 1_000, channels: [{ port: port1, answers }],
+    },
+    transferList: [port1],
+  });
+  await once(worker, 'message'); // ready
+  return { channel: { port: port2, answers }, stop: () => worker.terminate() };
+}
+
 const records = (values: readonly Uint8Array[], from = 0): SourceRecord[] =>
   values.map((value, i) => ({ offset: from + i, key: tapIn.account, value, timestampMs: 0 }) as SourceRecord);
 
 function sealedEntries(ledgerPath: string): string[] {
   const reader = LedgerReader.open({ path: ledgerPath });
   try {
-    return reader.entries(0, 0, 100).map(({ bytes }) => {
+    return reader.entries(0, 0, reader.entryCount(0)).map(({ bytes }) => {
       const entry = decodeEntry(bytes);
       return entry.type === 'tap' ? `tap ${entry.tap.tapId}` : entry.type === 'trip' ? `trip ${entry.trip.tripId} ${entry.trip.status} ${entry.trip.chargedFen}` : entry.type;
     });
@@ -169,5 +190,45 @@ describe('ChainProcessor', () => {
     // With a 10-minute journey limit the tap-in expires before its tap-out: another trip.
     expect(() => open('changed', { builderConfig: { journeyMsMax: 10 * minuteMs } })).toThrow(BuilderReplayError);
     expect(() => open('changed', { builderConfig: { journeyMsMax: 10 * minuteMs } })).toThrow(/chain 0, entry 2: trip szm-l1-g042\/g042-000123 differs/);
+  });
+
+  it('through the commit thread: a block refused later (another writer moved the chain) reloads the chain at the stored offset', async () => {
+    const taps = Array.from({ length: 120 }, (_, i) => metro({ tapId: `t${i}`, account: `wa_${i}`, eventTimeMs: tapIn.eventTimeMs + i * 1_000 }));
+    open('async-conflict').writer.close(); // creates the ledger and its key
+    const commitThread = await startCommitThread('async-conflict');
+    try {
+      const sink = new ThreadBlockSink(commitThread.channel, 2);
+      const first = open('async-conflict', { sink });
+      expect(first.processor.process(records(taps.slice(0, 50)))).toBe(50);
+      expect(first.processor.seal()).toBe(50);
+      sink.flush();
+      expect(first.events).toEqual(['sealed block 0: 50 taps, tree 50']);
+
+      // A second batcher takes the partition over and seals offsets 50..79.
+      const second = open('async-conflict');
+      expect(second.processor.nextOffset).toBe(50);
+      expect(second.processor.process(records(taps.slice(50, 80), 50))).toBe(80);
+      expect(second.processor.seal()).toBe(80);
+      second.writer.close();
+
+      // The first one, not knowing, reads on and hands over a block that extends its own head.
+      expect(first.processor.process(records(taps.slice(50, 100), 50))).toBe(100);
+      first.processor.seal();
+      sink.flush();
+      expect(first.processor.process(records(taps.slice(100, 120), 100))).toBe(80); // refused: back to the stored offset
+      expect(first.processor.process(records(taps.slice(80, 120), 80))).toBe(120);
+      expect(first.processor.seal()).toBe(120);
+      sink.flush();
+      expect(first.events).toEqual(['sealed block 0: 50 taps, tree 50', 'sealed block 2: 40 taps, tree 120']);
+      first.writer.close();
+    } finally {
+      await commitThread.stop();
+    }
+    const ledgerPath = path.join(dir, 'async-conflict.db');
+    expect(sealedEntries(ledgerPath).filter((e) => e.startsWith('tap'))).toEqual(taps.map((_, i) => `tap t${i}`));
+    const reader = LedgerReader.open({ path: ledgerPath });
+    const verifier = verifierKeyOf(loadSigningKey(path.join(dir, 'async-conflict.key')));
+    expect(verifyChain(reader, 0, [verifier])).toMatchObject({ ok: true, blocksVerified: 3 });
+    reader.close();
   });
 });

@@ -2,14 +2,17 @@ import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
 import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
 import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
-import { ChainConflictError, type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
+import { type CommitOutcome, type LedgerEntryInput, LedgerError, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
+import type { BlockSink } from './block-sink.js';
 import { replayIntoBuilder } from './builder-replay.js';
 import { idOf, RecentTaps } from './recent-taps.js';
 import type { SourceRecord } from './source.js';
 
 export interface ChainProcessorDeps {
   readonly chain: number;
+  /** Prepares blocks and reads the chain back; blocks are stored through `sink`. */
   readonly writer: LedgerWriter;
+  readonly sink: BlockSink;
   readonly tables: FareTables;
   readonly network: MetroNetwork;
   readonly builderConfig: Partial<TripBuilderConfig>;
@@ -17,7 +20,7 @@ export interface ChainProcessorDeps {
   /** A block stores a trip builder snapshot once this many entries were sealed since the last one. */
   readonly snapshotIntervalEntries: number;
   readonly nowMs: () => number;
-  /** After each sealed block (publish to fare.blocks, metrics). */
+  /** After each block is stored (publish to fare.blocks, metrics). */
   readonly onSealed: (block: SealedBlock, taps: number) => void;
   /** A record that is not a valid tap entry, or reuses a pending tap's id: skipped (deterministically), reported. */
   readonly onRejected: (offset: number, reason: string) => void;
@@ -41,7 +44,9 @@ const decoder = new TextDecoder();
  * appends the tap entry and the trips it closes, and seals blocks. Everything the block
  * depends on (entries, tree, checkpoint, next offset, now and then a trip builder snapshot)
  * is written in one transaction, so after a crash the chain resumes exactly where its last
- * block ended.
+ * stored block ended. A block is handed to the sink and the chain goes on; when the sink
+ * refuses one (another writer moved the chain), the chain drops everything after its
+ * stored state and reloads at its next call.
  */
 export class ChainProcessor {
   readonly chain: number;
@@ -59,6 +64,8 @@ export class ChainProcessor {
   #pendingSinceMs: number | undefined;
   /** Entries sealed since the latest builder snapshot: what a restart replays. */
   #entriesSinceSnapshot = 0;
+  /** A block handed to the sink was refused: what is in memory is not the stored chain's. */
+  #conflicted = false;
 
   constructor(deps: ChainProcessorDeps) {
     this.chain = deps.chain;
@@ -76,12 +83,13 @@ export class ChainProcessor {
   }
 
   /**
-   * Drops everything not sealed and takes the stored state: after a conflict, or a new
+   * Drops everything not stored and takes the stored state: after a conflict, or a new
    * assignment. The trip builder is the latest snapshot with the taps sealed after it
    * replayed (builder-replay.ts).
    */
   reload(): number {
-    const { writer, tables, network, builderConfig } = this.#deps;
+    const { writer, sink, tables, network, builderConfig } = this.#deps;
+    sink.flush(); // the stored state must include every block handed over
     const state = writer.chainState(this.chain);
     const snapshot = state.builderSnapshot;
     this.#builder =
@@ -98,17 +106,20 @@ export class ChainProcessor {
     this.#offsetFirst = state.nextOffset;
     this.#offsetNext = state.nextOffset;
     this.#pendingSinceMs = undefined;
+    this.#conflicted = false;
     return state.nextOffset;
   }
 
   /** Processes records in offset order; resolves the offset to read next. */
   process(records: readonly SourceRecord[]): number {
+    if (this.#conflicted) return this.reload();
     const run = this.#contiguousRun(records);
     if (run === undefined) return this.#offsetNext; // a gap: the source must seek back
     if (run.length === 0) return this.#offsetNext;
     if (this.#offsetNext === this.#offsetFirst) this.#recentTaps.prune(this.#builder.watermarkMs);
     const decoded = run.map((record) => decodeTap(record));
     const sealedLate = this.#sealedLateTaps(decoded);
+    if (this.#conflicted) return this.reload();
     for (let i = 0; i < run.length; i++) {
       // Per record, not per call: a block sealed midway restarts the age of what follows it.
       this.#pendingSinceMs ??= this.#deps.nowMs();
@@ -117,8 +128,9 @@ export class ChainProcessor {
       else this.#accept(run[i]!, tap, sealedLate);
       this.#offsetNext = run[i]!.offset + 1;
       if (this.#entries.length >= this.#deps.entriesPerBlockMax) {
+        const expected = this.#offsetNext;
         const next = this.seal();
-        if (next !== this.#offsetNext) return next;
+        if (next !== expected) return next; // reloaded elsewhere: the source seeks there
       }
     }
     return this.#offsetNext;
@@ -145,6 +157,7 @@ export class ChainProcessor {
       if (typeof tap !== 'string' && tap.eventTimeMs < this.#recentTaps.fromMs) late.push({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs });
     }
     if (late.length === 0) return emptySet;
+    this.#deps.sink.flush(); // the lookup must see every block handed over
     const sealed = this.#deps.writer.hasTaps(this.chain, late);
     return new Set(late.filter((_, i) => sealed[i]).map((tap) => idOf(tap.key, tap.eventTimeMs)));
   }
@@ -177,36 +190,44 @@ export class ChainProcessor {
   }
 
   /**
-   * Seals what is pending (nothing when no record was read since the last block). Resolves
-   * the offset to read next: the same as before, or, when another writer moved the chain
-   * (a rebalance), the stored one, everything pending dropped. The block carries a builder
-   * snapshot when snapshotIntervalEntries were sealed since the last one, or when asked
-   * (at shutdown, so the next start replays nothing).
+   * Seals what is pending (nothing when no record was read since the last block) and hands
+   * it to the sink. Resolves the offset to read next: the same as before, or, when a block
+   * was refused (another writer moved the chain: a rebalance), the stored one, everything
+   * after it dropped. The block carries a builder snapshot when snapshotIntervalEntries
+   * were sealed since the last one, or when asked (at shutdown, so the next start replays
+   * nothing).
    */
   seal(options: { readonly snapshot?: boolean } = {}): number {
+    if (this.#conflicted) return this.reload();
     if (this.#offsetNext === this.#offsetFirst) return this.#offsetNext;
     const entriesSinceSnapshot = this.#entriesSinceSnapshot + this.#entries.length;
     const takeSnapshot = options.snapshot === true || entriesSinceSnapshot >= this.#deps.snapshotIntervalEntries;
-    try {
-      const block = this.#deps.writer.sealBlock(this.chain, {
-        entries: this.#entries,
-        offsetFirst: this.#offsetFirst,
-        offsetNext: this.#offsetNext,
-        ...(takeSnapshot ? { builderState: encoder.encode(JSON.stringify(this.#builder.snapshot())) } : {}),
-        fareTableVersion: this.#fareTableVersion(),
-        sealedAtMs: this.#deps.nowMs(),
-      });
-      this.#deps.onSealed(block, this.#taps);
-    } catch (error) {
-      if (error instanceof ChainConflictError) return this.reload();
-      throw error;
-    }
+    const { sealed, write } = this.#deps.writer.prepareBlock(this.chain, {
+      entries: this.#entries,
+      offsetFirst: this.#offsetFirst,
+      offsetNext: this.#offsetNext,
+      ...(takeSnapshot ? { builderState: encoder.encode(JSON.stringify(this.#builder.snapshot())) } : {}),
+      fareTableVersion: this.#fareTableVersion(),
+      sealedAtMs: this.#deps.nowMs(),
+    });
+    const taps = this.#taps;
     this.#entriesSinceSnapshot = takeSnapshot ? 0 : entriesSinceSnapshot;
     this.#entries = [];
     this.#taps = 0;
     this.#offsetFirst = this.#offsetNext;
     this.#pendingSinceMs = undefined;
-    return this.#offsetNext;
+    this.#deps.sink.submit(write, (outcome) => this.#settled(sealed, taps, outcome));
+    return this.#conflicted ? this.reload() : this.#offsetNext;
+  }
+
+  #settled(block: SealedBlock, taps: number, outcome: CommitOutcome): void {
+    if (outcome.status === 'committed') return this.#deps.onSealed(block, taps);
+    this.#deps.writer.forgetChain(this.chain);
+    if (outcome.status === 'conflict') {
+      this.#conflicted = true;
+      return;
+    }
+    throw new LedgerError(`ledger chain ${this.chain}: block ${block.blockHeight} was not stored: ${outcome.message}`);
   }
 }
 

@@ -5,12 +5,14 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import { LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { Batcher } from './batcher.js';
+import { ThreadBlockSink } from './block-sink.js';
 import { type ChainWorkerInit, unpackRecords, type WorkerEvent, type WorkerRequest } from './worker-protocol.js';
 
 // A chain worker: a Batcher for the chains the main thread gives it, with its own ledger
-// connection. Chains are independent (one per partition), so workers seal in parallel;
-// SQLite serialises their commits. A throw here reaches the main thread, which stops the
-// service: what was not sealed is read again from the stored offsets on restart.
+// connection for reading. Chains are independent (one per partition), so workers seal in
+// parallel and hand their blocks to the commit thread, which stores them (block-sink.ts).
+// A throw here reaches the main thread, which stops the service: what was not stored is
+// read again from the stored offsets on restart.
 
 const profiler = await startProfiler(process.env.FARELEDGER_CPU_PROFILE_DIR);
 const port = parentPort;
@@ -21,6 +23,7 @@ const post = (event: WorkerEvent): void => port.postMessage(event);
 const writer = LedgerWriter.open({ path: init.ledgerPath, logName: init.logName, signer: loadSigningKey(init.signingKeyPath), create: true });
 const batcher = new Batcher({
   writer,
+  sink: new ThreadBlockSink(init.commit, init.blocksInFlightMax),
   tables: loadSzmFareTables(),
   network: loadSzmNetwork(),
   builderConfig: { journeyMsMax: init.journeyMsMax },

@@ -1,15 +1,25 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { assert } from '@fareledger/domain';
 import type { SealedBlock } from '@fareledger/ledger';
 import type { SourceHandlers, SourceRecord } from './source.js';
-import { type ChainWorkerInit, packRecords, transferablesOf, type WorkerEvent, type WorkerRequest } from './worker-protocol.js';
+import type { CommitChannel } from './block-sink.js';
+import {
+  type ChainWorkerConfig,
+  type ChainWorkerInit,
+  type CommitWorkerInit,
+  packRecords,
+  transferablesOf,
+  type WorkerEvent,
+  type WorkerRequest,
+} from './worker-protocol.js';
 
 // The chains this process owns, spread over worker threads: chain c runs on worker
 // c mod n. The tap source stays on the main thread and hands each partition's records to
 // its worker; a source that hands several partitions at once (the local log's round, Kafka's
-// concurrent batches) keeps every worker busy.
+// concurrent batches) keeps every worker busy. One more thread, the commit thread, stores
+// the blocks every chain worker seals (commit-worker.ts).
 
-export interface WorkerPoolOptions extends ChainWorkerInit {
+export interface WorkerPoolOptions extends ChainWorkerConfig {
   readonly workers: number;
   readonly onSealed: (block: SealedBlock, taps: number) => void;
   readonly onRejected: (chain: number, offset: number, reason: string) => void;
@@ -20,9 +30,19 @@ export interface WorkerPoolOptions extends ChainWorkerInit {
 }
 
 // Workers run the TypeScript sources as the main thread does, through tsx's loader, which
-// chain-worker-boot.mjs registers in the thread.
-const bootUrl = new URL('./chain-worker-boot.mjs', import.meta.url);
-const entryUrl = new URL('./chain-worker.ts', import.meta.url).href;
+// worker-boot.mjs registers in the thread.
+const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
+const chainWorkerUrl = new URL('./chain-worker.ts', import.meta.url).href;
+const commitWorkerUrl = new URL('./commit-worker.ts', import.meta.url).href;
+
+/**
+ * A chain worker may be this many blocks ahead of the commit thread: it prepares the next
+ * block while these are written and flushed. Each is about 1.1 MB in flight at 4,096
+ * entries; more gives no more overlap than the commit thread's own speed allows.
+ */
+const blocksInFlightMax = 2;
+/** How long the commit thread waits for another process's write lock (a rebalance overlap) before a commit fails. */
+const commitBusyTimeoutMs = 5_000;
 
 /**
  * A worker allocates a few objects per tap that die within a block (records, taps, trips,
@@ -38,15 +58,26 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-class ChainWorker {
+/** A worker thread answering requests by id (worker-protocol.ts); its other events go to onEvent. */
+class WorkerThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #exited = false;
   readonly ready: Promise<unknown>;
 
-  constructor(init: ChainWorkerInit, onEvent: (event: WorkerEvent) => void, onFailure: (error: Error) => void) {
-    this.#worker = new Worker(bootUrl, { workerData: { ...init, entryUrl }, resourceLimits: { maxYoungGenerationSizeMb: workerYoungGenerationMb } });
+  constructor(
+    entryUrl: string,
+    init: ChainWorkerInit | CommitWorkerInit,
+    transferList: readonly MessagePortLike[],
+    onEvent: (event: WorkerEvent) => void,
+    onFailure: (error: Error) => void,
+  ) {
+    this.#worker = new Worker(bootUrl, {
+      workerData: { ...init, entryUrl },
+      transferList: [...transferList],
+      resourceLimits: { maxYoungGenerationSizeMb: workerYoungGenerationMb },
+    });
     this.ready = new Promise((resolve, reject) => this.#pending.set(0, { resolve, reject }));
     this.#worker.on('message', (event: WorkerEvent) => {
       if (event.type !== 'reply' && event.type !== 'failed') return onEvent(event);
@@ -54,7 +85,7 @@ class ChainWorker {
       if (pending === undefined) return;
       this.#pending.delete(event.id);
       if (event.type === 'reply') return pending.resolve(event.value);
-      const error = new Error(`chain worker: ${event.message}`);
+      const error = new Error(`batcher worker: ${event.message}`);
       if (event.stack !== undefined) error.stack = event.stack;
       pending.reject(error);
       onFailure(error);
@@ -65,7 +96,7 @@ class ChainWorker {
     });
     this.#worker.on('exit', (code) => {
       this.#exited = true;
-      const error = new Error(`chain worker exited with code ${code}`);
+      const error = new Error(`batcher worker exited with code ${code}`);
       if (this.#pending.size > 0) {
         this.#failAll(error);
         onFailure(error);
@@ -74,7 +105,7 @@ class ChainWorker {
   }
 
   request(request: DistributiveOmit<WorkerRequest, 'id'>, transfer: readonly ArrayBuffer[] = []): Promise<unknown> {
-    if (this.#exited) return Promise.reject(new Error('chain worker has exited'));
+    if (this.#exited) return Promise.reject(new Error('batcher worker has exited'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -93,10 +124,12 @@ class ChainWorker {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type MessagePortLike = CommitChannel['port'];
 
 export class WorkerPool implements SourceHandlers {
   readonly #options: WorkerPoolOptions;
-  readonly #workers: ChainWorker[];
+  readonly #workers: WorkerThread[];
+  readonly #commitThread: WorkerThread;
   readonly #chains = new Set<number>();
 
   private constructor(options: WorkerPoolOptions) {
@@ -108,19 +141,27 @@ export class WorkerPool implements SourceHandlers {
       else if (event.type === 'rejected') onRejected(event.chain, event.offset, event.reason);
       else if (event.type === 'unpriced') onUnpriced(event.chain, event.offset, event.code, event.reason);
     };
-    const workerInit: ChainWorkerInit = {
+    const workerConfig: ChainWorkerConfig = {
       ledgerPath: init.ledgerPath, logName: init.logName, signingKeyPath: init.signingKeyPath,
       journeyMsMax: init.journeyMsMax, entriesPerBlockMax: init.entriesPerBlockMax, snapshotIntervalEntries: init.snapshotIntervalEntries,
       sealAgeMsMax: init.sealAgeMsMax,
     };
-    this.#workers = Array.from({ length: workers }, () => new ChainWorker(workerInit, onEvent, onFailure));
+    // Per chain worker, a port pair and a shared counter the commit thread bumps after each answer.
+    const links = Array.from({ length: workers }, () => ({ ports: new MessageChannel(), answers: new Int32Array(new SharedArrayBuffer(4)) }));
+    const commitInit: CommitWorkerInit = {
+      ledgerPath: init.ledgerPath, logName: init.logName, busyTimeoutMs: commitBusyTimeoutMs,
+      channels: links.map(({ ports, answers }) => ({ port: ports.port1, answers })),
+    };
+    this.#commitThread = new WorkerThread(commitWorkerUrl, commitInit, links.map(({ ports }) => ports.port1), onEvent, onFailure);
+    this.#workers = links.map(({ ports, answers }) => new WorkerThread(
+      chainWorkerUrl, { ...workerConfig, commit: { port: ports.port2, answers }, blocksInFlightMax }, [ports.port2], onEvent, onFailure));
   }
 
-  /** Starts the workers; resolves once each has opened the ledger. */
+  /** Starts the commit thread and the chain workers; resolves once each has opened the ledger. */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
     try {
-      await Promise.all(pool.#workers.map((worker) => worker.ready));
+      await Promise.all([pool.#commitThread, ...pool.#workers].map((worker) => worker.ready));
     } catch (error) {
       await pool.close();
       throw error;
@@ -159,18 +200,22 @@ export class WorkerPool implements SourceHandlers {
     await Promise.all(this.#workers.map((worker) => worker.request({ type: 'sealAll' })));
   }
 
-  /** Seals what is pending, closes each worker's ledger connection and ends the threads. */
+  /**
+   * Seals what is pending and waits until it is stored, closes each worker's ledger
+   * connection, then the commit thread's, and ends the threads.
+   */
   async close(): Promise<void> {
     await Promise.allSettled(this.#workers.map((worker) => worker.request({ type: 'close' })));
-    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+    await Promise.allSettled([this.#commitThread.request({ type: 'close' })]);
+    await Promise.all([...this.#workers, this.#commitThread].map((worker) => worker.terminate()));
   }
 
-  #workerOf(partition: number): ChainWorker {
+  #workerOf(partition: number): WorkerThread {
     return this.#workers[partition % this.#workers.length]!;
   }
 
-  #byWorker(partitions: readonly number[]): [ChainWorker, number[]][] {
-    const groups = new Map<ChainWorker, number[]>();
+  #byWorker(partitions: readonly number[]): [WorkerThread, number[]][] {
+    const groups = new Map<WorkerThread, number[]>();
     for (const partition of partitions) {
       const worker = this.#workerOf(partition);
       groups.set(worker, [...(groups.get(worker) ?? []), partition]);

@@ -1,10 +1,12 @@
 import type { SealedBlock } from '@fareledger/ledger';
+import type { CommitChannel } from './block-sink.js';
 import type { SourceRecord } from './source.js';
 
-// The messages between the batcher's main thread (the tap source) and its chain workers
-// (each one a Batcher with its own ledger connection for the chains it owns).
+// The messages between the batcher's main thread (the tap source) and its worker threads:
+// the chain workers (each one a Batcher for the chains it owns) and the ledger's commit
+// thread, which stores what the chain workers seal (block-sink.ts).
 
-export interface ChainWorkerInit {
+export interface ChainWorkerConfig {
   readonly ledgerPath: string;
   readonly logName: string;
   readonly signingKeyPath: string;
@@ -12,6 +14,21 @@ export interface ChainWorkerInit {
   readonly entriesPerBlockMax: number;
   readonly snapshotIntervalEntries: number;
   readonly sealAgeMsMax: number;
+}
+
+export interface ChainWorkerInit extends ChainWorkerConfig {
+  /** The worker's channel to the commit thread. */
+  readonly commit: CommitChannel;
+  /** Blocks handed to the commit thread and not yet stored, at most (past it, the worker waits). */
+  readonly blocksInFlightMax: number;
+}
+
+export interface CommitWorkerInit {
+  readonly ledgerPath: string;
+  readonly logName: string;
+  readonly busyTimeoutMs: number;
+  /** One per chain worker, in worker order. */
+  readonly channels: readonly CommitChannel[];
 }
 
 /** A batch of records as three transferable arrays: one copy in, none across the thread boundary. */

@@ -165,9 +165,8 @@ export class ChainProcessor {
   #accept(record: SourceRecord, tap: Tap, sealedLate: ReadonlySet<string>): void {
     // A device's retry repeats the tap exactly: same key, same event time (docs/batcher.md).
     const key = tapKey(tap);
-    const id = idOf(key, tap.eventTimeMs);
-    const recent = this.#recentTaps.has(id, tap.eventTimeMs);
-    if (recent === true || (recent === undefined && sealedLate.has(id))) return;
+    const recent = this.#recentTaps.has(key, tap.eventTimeMs);
+    if (recent === true || (recent === undefined && sealedLate.has(idOf(key, tap.eventTimeMs)))) return;
     if (this.#builder.holdsTapKey(tap, key)) return this.#deps.onRejected(record.offset, `tap id ${key} reused by another tap while the first is pending`);
     let trips: Trip[];
     try {
@@ -177,7 +176,7 @@ export class ChainProcessor {
       this.#deps.onUnpriced(record.offset, error);
       trips = [];
     }
-    this.#recentTaps.add(id);
+    this.#recentTaps.add(key, tap.eventTimeMs);
     this.#taps += 1;
     this.#entries.push({ bytes: record.value, kind: 'tap', key, account: tap.account, timeMs: tap.eventTimeMs });
     for (const trip of trips) this.#entries.push(ledgerEntryOf(tripEntry(trip)));

@@ -10,7 +10,13 @@ import { assert } from '@fareledger/domain';
  */
 export class RecentTaps {
   readonly #windowMs: number;
-  #ids = new Set<string>();
+  /**
+   * Event times by tap key: one number, or a list in the rare case a device reused a tap
+   * id for a later tap. Keyed by the key the batcher builds anyway, rather than by a
+   * key-and-time string: that string cost a concatenation and a hash per tap.
+   */
+  #times = new Map<string, number | number[]>();
+  #size = 0;
   #fromMs = 0;
 
   constructor(windowMs: number) {
@@ -19,7 +25,7 @@ export class RecentTaps {
   }
 
   get size(): number {
-    return this.#ids.size;
+    return this.#size;
   }
 
   /** The oldest event time the window answers for. */
@@ -30,19 +36,21 @@ export class RecentTaps {
   /** Starts over at `watermarkMs` − windowMs with the sealed taps from there on (read from the ledger). */
   reset(watermarkMs: number, sealed: Iterable<readonly [key: string, eventTimeMs: number]>): void {
     this.#fromMs = Math.max(0, watermarkMs - this.#windowMs);
-    this.#ids = new Set();
+    this.#times = new Map();
+    this.#size = 0;
     for (const [key, eventTimeMs] of sealed) {
       assert(eventTimeMs >= this.#fromMs, 'RecentTaps.reset: a sealed tap older than the window');
-      this.#ids.add(idOf(key, eventTimeMs));
+      this.add(key, eventTimeMs);
     }
   }
 
   /**
-   * Whether the tap `id` (idOf its key and event time) is here; undefined when it is not
-   * and is older than the window (ask the ledger).
+   * Whether the tap with this key and event time is here; undefined when it is not and
+   * is older than the window (ask the ledger).
    */
-  has(id: string, eventTimeMs: number): boolean | undefined {
-    if (this.#ids.has(id)) return true;
+  has(key: string, eventTimeMs: number): boolean | undefined {
+    const times = this.#times.get(key);
+    if (times === eventTimeMs || (typeof times === 'object' && times.includes(eventTimeMs))) return true;
     return eventTimeMs < this.#fromMs ? undefined : false;
   }
 
@@ -51,8 +59,12 @@ export class RecentTaps {
    * window, is kept too until the next prune: until it is sealed, the ledger cannot answer
    * for it.
    */
-  add(id: string): void {
-    this.#ids.add(id);
+  add(key: string, eventTimeMs: number): void {
+    const times = this.#times.get(key);
+    if (times === undefined) this.#times.set(key, eventTimeMs);
+    else if (typeof times === 'number') this.#times.set(key, [times, eventTimeMs]);
+    else times.push(eventTimeMs);
+    this.#size += 1;
   }
 
   /**
@@ -64,15 +76,27 @@ export class RecentTaps {
     const fromMs = watermarkMs - this.#windowMs;
     if (fromMs - this.#fromMs < this.#windowMs) return;
     this.#fromMs = fromMs;
-    for (const id of this.#ids) if (timeOf(id) < fromMs) this.#ids.delete(id);
+    for (const [key, times] of this.#times) {
+      if (typeof times === 'number') {
+        if (times < fromMs) this.#drop(key, 1);
+        continue;
+      }
+      const kept = times.filter((time) => time >= fromMs);
+      if (kept.length === 0) this.#drop(key, times.length);
+      else {
+        this.#size -= times.length - kept.length;
+        this.#times.set(key, kept.length === 1 ? kept[0]! : kept);
+      }
+    }
+  }
+
+  #drop(key: string, count: number): void {
+    this.#times.delete(key);
+    this.#size -= count;
   }
 }
 
-/** How the duplicate drop names a tap: its key and event time, as a retry repeats both. */
+/** How the batcher names a tap among late ones looked up in the ledger: its key and event time, as a retry repeats both. */
 export function idOf(key: string, eventTimeMs: number): string {
   return `${key}@${eventTimeMs}`;
-}
-
-function timeOf(id: string): number {
-  return Number(id.slice(id.lastIndexOf('@') + 1));
 }

@@ -1,11 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import path from 'node:path';
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import { LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { Batcher } from './batcher.js';
 import { ThreadBlockSink } from './block-sink.js';
+import { startProfiler } from './worker-profiler.js';
 import { type ChainWorkerInit, unpackRecords, type WorkerEvent, type WorkerRequest } from './worker-protocol.js';
 
 // A chain worker: a Batcher for the chains the main thread gives it, with its own ledger
@@ -14,7 +12,7 @@ import { type ChainWorkerInit, unpackRecords, type WorkerEvent, type WorkerReque
 // A throw here reaches the main thread, which stops the service: what was not stored is
 // read again from the stored offsets on restart.
 
-const profiler = await startProfiler(process.env.FARELEDGER_CPU_PROFILE_DIR);
+const profiler = await startProfiler('chain-worker');
 const port = parentPort;
 if (port === null) throw new Error('chain-worker.ts runs as a worker thread (see worker-pool.ts)');
 const init = workerData as ChainWorkerInit;
@@ -66,24 +64,3 @@ port.on('message', (request: WorkerRequest) => {
   );
 });
 post({ type: 'reply', id: 0, value: 'ready' });
-
-/**
- * With FARELEDGER_CPU_PROFILE_DIR set (bench:seal --profile sets it), the worker profiles
- * itself and writes <dir>/chain-worker-<threadId>.cpuprofile when closed: node's --cpu-prof
- * does not reach worker threads.
- */
-async function startProfiler(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
-  if (dir === undefined || dir === '') return undefined;
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop() {
-      const { profile } = await session.post('Profiler.stop');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, `chain-worker-${threadId}.cpuprofile`), JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
-}

@@ -2,6 +2,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { type BlockWrite, type CommitOutcome, LedgerCommitter } from '@fareledger/ledger';
 import type { CommitChannel } from './block-sink.js';
 import type { CommitWorkerInit, WorkerEvent, WorkerRequest } from './worker-protocol.js';
+import { startProfiler } from './worker-profiler.js';
 
 // The ledger's commit thread (docs/batcher.md, "Threads"): the only connection that writes
 // the ledger in this process. Chain workers hand it prepared blocks and go on with the
@@ -11,6 +12,7 @@ import type { CommitWorkerInit, WorkerEvent, WorkerRequest } from './worker-prot
 // flush unless they are several blocks ahead. A throw here reaches the main thread, which
 // stops the service; what was not committed is read again from the stored offsets.
 
+const profiler = await startProfiler('commit-worker');
 const port = parentPort;
 if (port === null) throw new Error('commit-worker.ts runs as a worker thread (see worker-pool.ts)');
 const init = workerData as CommitWorkerInit;
@@ -56,13 +58,14 @@ function commitOrFail(writes: readonly BlockWrite[]): CommitOutcome[] {
 
 channels.forEach((channel, index) => channel.port.on('message', (write: BlockWrite) => commitGroup(index, write)));
 
-port.on('message', (request: WorkerRequest) => {
+port.on('message', async (request: WorkerRequest) => {
   if (request.type !== 'close') {
     post({ type: 'failed', id: request.id, message: `the commit thread takes no ${request.type} request`, stack: undefined });
     return;
   }
   for (const channel of channels) channel.port.close();
   committer.close();
+  await profiler?.stop();
   post({ type: 'reply', id: request.id, value: undefined });
 });
 post({ type: 'reply', id: 0, value: 'ready' });

@@ -170,7 +170,7 @@ export class ChainProcessor {
     if (this.#builder.holdsTapKey(tap, key)) return this.#deps.onRejected(record.offset, `tap id ${key} reused by another tap while the first is pending`);
     let trips: Trip[];
     try {
-      trips = this.#builder.accept(tap);
+      trips = this.#builder.accept(tap, key);
     } catch (error) {
       if (!(error instanceof PricingError)) throw error;
       this.#deps.onUnpriced(record.offset, error);

@@ -131,8 +131,9 @@ export class TripBuilder {
    * those the raised watermark expires, in (deadline, tapKey) order, then the tap's own.
    * Throws PricingError (unknown station, no fare table at the trip's start) before it
    * changes anything. Each tapKey must be accepted once: the caller drops duplicates.
+   * `key` is tapKey(tap), when the caller has built it already (as for holdsTapKey).
    */
-  accept(tap: Tap): Trip[] {
+  accept(tap: Tap, key: string = tapKey(tap)): Trip[] {
     const startMs = tap.mode === 'taxi' ? tap.eventTimeMs - tap.durationS * 1000 : tap.eventTimeMs;
     const table = this.tables.tableAt(startMs);
     if (table === undefined) {
@@ -146,14 +147,14 @@ export class TripBuilder {
     if (tap.eventTimeMs > this.watermark) this.advance(tap.eventTimeMs, trips);
     switch (tap.mode) {
       case 'metro':
-        if (tap.kind === 'in') this.tapIn(this.pending(tap, stationIndex), trips);
-        else this.tapOut(this.pending(tap, stationIndex), trips);
+        if (tap.kind === 'in') this.tapIn(this.pending(tap, key, stationIndex), trips);
+        else this.tapOut(this.pending(tap, key, stationIndex), trips);
         break;
       case 'bus':
-        trips.push(this.busTrip(tap, table));
+        trips.push(this.busTrip(tap, key, table));
         break;
       case 'taxi':
-        trips.push(taxiTrip(tap, startMs, table));
+        trips.push(taxiTrip(tap, key, startMs, table));
         break;
     }
     return trips;
@@ -269,7 +270,7 @@ export class TripBuilder {
     };
   }
 
-  private busTrip(tap: BusTap, table: FareTable): BusTrip {
+  private busTrip(tap: BusTap, key: string, table: FareTable): BusTrip {
     const state = this.accountOf(tap.account);
     const fareFen = busFareFen(table.bus, tap.routeId);
     const lastEndMs = this.visibleLastEndMs(state);
@@ -277,7 +278,6 @@ export class TripBuilder {
     const transfer = lastEndMs !== 0 && gapMs >= 0 && gapMs <= table.bus.transferWindowMs;
     const priced = this.discount(state, table, fareFen, transfer ? table.bus.transferDiscountFen : 0, tap.eventTimeMs, tap.utcOffsetMin);
     this.noteEnd(state, tap.eventTimeMs);
-    const key = tapKey(tap);
     const trip: BusTrip = {
       tripId: key, account: tap.account, operatorId: tap.operatorId, mode: 'bus', status: 'complete', tapKeys: [key],
       routeId: tap.routeId, vehicleId: tap.vehicleId, startMs: tap.eventTimeMs, endMs: tap.eventTimeMs,
@@ -343,9 +343,9 @@ export class TripBuilder {
     return state;
   }
 
-  private pending(tap: MetroTap, stationIndex: number): Pending {
+  private pending(tap: MetroTap, key: string, stationIndex: number): Pending {
     return {
-      kind: tap.kind, account: tap.account, tapKey: tapKey(tap), operatorId: tap.operatorId, stationId: tap.stationId,
+      kind: tap.kind, account: tap.account, tapKey: key, operatorId: tap.operatorId, stationId: tap.stationId,
       stationIndex, eventTimeMs: tap.eventTimeMs, utcOffsetMin: tap.utcOffsetMin,
       deadlineMs: tap.eventTimeMs + this.config.journeyMsMax, heapIndex: -1,
     };
@@ -415,9 +415,8 @@ export class TripBuilder {
   }
 }
 
-function taxiTrip(tap: TaxiTap, startMs: number, table: FareTable): TaxiTrip {
+function taxiTrip(tap: TaxiTap, key: string, startMs: number, table: FareTable): TaxiTrip {
   const fare = taxiFare(table.taxi, { distanceM: tap.distanceM, waitingS: tap.waitingS, startMs, utcOffsetMin: tap.utcOffsetMin });
-  const key = tapKey(tap);
   return {
     tripId: key, account: tap.account, operatorId: tap.operatorId, mode: 'taxi', status: 'complete', tapKeys: [key],
     vehicleId: tap.vehicleId, startMs, endMs: tap.eventTimeMs, distanceM: tap.distanceM, fareTableVersion: table.version,

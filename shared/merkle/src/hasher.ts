@@ -44,9 +44,7 @@ export function rfc6962Hasher(hash: Sha256): Hasher {
     return hash(leafInput.subarray(0, leaf.length + 1));
   };
   const hashChildren = (left: Hash, right: Hash): Hash => {
-    if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
-      throw new TypeError(`node hashes must be ${HASH_BYTES} bytes, got ${left.length} and ${right.length}`);
-    }
+    assertChildHashes(left, right);
     nodeInput.set(left, 1);
     nodeInput.set(right, 1 + HASH_BYTES);
     return hash(nodeInput);
@@ -70,6 +68,13 @@ export function rfc6962Hasher(hash: Sha256): Hasher {
       return out;
     },
   };
+}
+
+/** A node's children are 32-byte hashes: a hasher's hashChildren refuses anything else. */
+export function assertChildHashes(left: Hash, right: Hash): void {
+  if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
+    throw new TypeError(`node hashes must be ${HASH_BYTES} bytes, got ${left.length} and ${right.length}`);
+  }
 }
 
 /** Node pairs are 64 bytes each: a hasher's hashChildPairs refuses anything else. */

@@ -2,7 +2,7 @@
 // entry never imports Node and stays loadable in a browser verifier.
 import { createHash } from 'node:crypto';
 import { sha256PrefixedEach, sha256PrefixedInto } from '@fareledger/sha256-batch';
-import { assertPairs, HASH_BYTES, type Hash, type Hasher } from './hasher.js';
+import { assertChildHashes, assertPairs, HASH_BYTES, type Hash, type Hasher } from './hasher.js';
 
 const leafPrefix = 0x00;
 const nodePrefix = 0x01;
@@ -29,22 +29,20 @@ const onePair = new Uint8Array(2 * HASH_BYTES);
 export const nodeHasher: Hasher = {
   hashLeaf: (leaf: Uint8Array): Hash => sha256PrefixedEach(leafPrefix, [leaf]),
   hashChildren(left: Hash, right: Hash): Hash {
-    if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
-      throw new TypeError(`node hashes must be ${HASH_BYTES} bytes, got ${left.length} and ${right.length}`);
-    }
+    assertChildHashes(left, right);
     onePair.set(left, 0);
     onePair.set(right, HASH_BYTES);
-    const out = new Uint8Array(HASH_BYTES);
-    sha256PrefixedInto(nodePrefix, onePair, pairEndsFor(1), out);
-    return out;
+    return hashChildPairs(onePair);
   },
   emptyRoot: () => emptyRoot.slice(),
   hashLeaves: (leaves: readonly Uint8Array[]): Uint8Array => sha256PrefixedEach(leafPrefix, leaves),
-  hashChildPairs(pairs: Uint8Array): Uint8Array {
-    assertPairs(pairs);
-    const count = pairs.length / (2 * HASH_BYTES);
-    const out = new Uint8Array(HASH_BYTES * count);
-    sha256PrefixedInto(nodePrefix, pairs, pairEndsFor(count), out);
-    return out;
-  },
+  hashChildPairs,
 };
+
+function hashChildPairs(pairs: Uint8Array): Uint8Array {
+  assertPairs(pairs);
+  const count = pairs.length / (2 * HASH_BYTES);
+  const out = new Uint8Array(HASH_BYTES * count);
+  sha256PrefixedInto(nodePrefix, pairs, pairEndsFor(count), out);
+  return out;
+}

@@ -2,7 +2,7 @@ import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
 import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
 import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
-import { type CommitOutcome, type LedgerEntryInput, LedgerError, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
+import { type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
 import type { BlockSink } from './block-sink.js';
 import { replayIntoBuilder } from './builder-replay.js';
 import { idOf, RecentTaps } from './recent-taps.js';
@@ -215,18 +215,11 @@ export class ChainProcessor {
     this.#taps = 0;
     this.#offsetFirst = this.#offsetNext;
     this.#pendingSinceMs = undefined;
-    this.#deps.sink.submit(write, (outcome) => this.#settled(sealed, taps, outcome));
+    this.#deps.sink.submit(write, (outcome) => {
+      if (this.#deps.writer.settle(write, outcome)) this.#deps.onSealed(sealed, taps);
+      else this.#conflicted = true;
+    });
     return this.#conflicted ? this.reload() : this.#offsetNext;
-  }
-
-  #settled(block: SealedBlock, taps: number, outcome: CommitOutcome): void {
-    if (outcome.status === 'committed') return this.#deps.onSealed(block, taps);
-    this.#deps.writer.forgetChain(this.chain);
-    if (outcome.status === 'conflict') {
-      this.#conflicted = true;
-      return;
-    }
-    throw new LedgerError(`ledger chain ${this.chain}: block ${block.blockHeight} was not stored: ${outcome.message}`);
   }
 }
 

@@ -55,12 +55,13 @@ describe('LedgerCommitter', () => {
     const ahead = [first.prepareBlock(0, block(chainEntries(0, 10, 5), 10, 1)).write, first.prepareBlock(0, block(chainEntries(0, 15, 5), 15, 2)).write];
     second.sealBlock(0, block(chainEntries(0, 10, 5), 10, 1, 7));
     const committer = openCommitter(path);
-    expect(committer.commit(ahead)).toEqual([
+    const outcomes = committer.commit(ahead);
+    expect(outcomes).toEqual([
       { status: 'conflict', stored: { treeSize: 15, blockHeight: 1 } },
       { status: 'conflict', stored: { treeSize: 15, blockHeight: 1 } },
     ]);
     committer.close();
-    first.forgetChain(0);
+    expect(ahead.map((write, i) => first.settle(write, outcomes[i]!))).toEqual([false, false]);
     expect(first.chainState(0)).toMatchObject({ treeSize: 15, blockHeight: 1, nextOffset: 17 });
     first.close();
     second.close();
@@ -85,7 +86,8 @@ describe('LedgerCommitter', () => {
     expect(outcomes[1]).toMatchObject({ status: 'failed', message: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
     expect(outcomes[2]).toEqual({ status: 'committed' });
     committer.close();
-    writer.forgetChain(1);
+    expect(writer.settle(writes[0]!, outcomes[0]!)).toBe(true);
+    expect(() => writer.settle(writes[1]!, outcomes[1]!)).toThrow(/^ledger chain 1: block 1 was not stored: SQLITE_CONSTRAINT/);
     expect(writer.chainState(1)).toMatchObject({ treeSize: 30, blockHeight: 0, nextOffset: 30 });
     writer.close();
     expect(verifyAll(path, [0, 1, 2])).toMatchObject([{ ok: true, entriesVerified: 60 }, { ok: true, entriesVerified: 30 }, { ok: true, entriesVerified: 30 }]);

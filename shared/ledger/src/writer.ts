@@ -31,8 +31,8 @@ import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
 //
 // The batcher's workers split a seal in two (docs/batcher.md, "Threads"): prepareBlock
 // moves the cache ahead of the file by one block and hands back its BlockWrite, which a
-// commit thread stores (block-commit.ts) while the worker goes on; a refused block
-// (ChainConflict) drops the cache again with forgetChain.
+// commit thread stores (block-commit.ts) while the worker goes on; settle takes each
+// block's outcome, and a refused block drops the cache again.
 //
 // Every write of a seal lands at the recent end of its B-tree (entry bundles and tiles by
 // index, tap keys by event time), so a seal's cost does not grow with the ledger; see
@@ -251,22 +251,32 @@ export class LedgerWriter {
     try {
       outcome = this.commit([write])[0]!;
     } catch (error) {
-      this.forgetChain(chain);
+      this.#forgetChain(chain);
       throw error;
     }
-    if (outcome.status !== 'committed') {
-      this.forgetChain(chain);
-      throw refusal(write, outcome);
-    }
-    return sealed;
+    if (this.settle(write, outcome)) return sealed;
+    if (outcome.status !== 'conflict') assert(false, 'settle throws for a block that failed');
+    throw new ChainConflictError(chain, { treeSize: write.sizeBefore, blockHeight: write.heightBefore }, outcome.stored);
+  }
+
+  /**
+   * Takes a prepared block's outcome: true when it was stored. A refused block drops the
+   * chain's cache (the file is the truth again): a conflict returns false, and the caller
+   * reloads the chain; a failure throws LedgerError.
+   */
+  settle(write: BlockWrite, outcome: CommitOutcome): boolean {
+    if (outcome.status === 'committed') return true;
+    this.#forgetChain(write.chain);
+    if (outcome.status === 'conflict') return false;
+    throw new LedgerError(`ledger chain ${write.chain}: block ${write.blockHeight} was not stored: ${outcome.message}`);
   }
 
   /**
    * sealBlock's first half: appends the block to the chain's tree in memory and signs its
    * checkpoint, without writing. The cache is then one block ahead of the file until the
    * write is committed (commit here, or a LedgerCommitter on another connection); blocks
-   * of a chain must be committed in the order they were prepared, and when one is refused
-   * the caller must forgetChain before preparing again.
+   * of a chain must be committed in the order they were prepared, and each outcome passed
+   * to settle before the chain is prepared again after a refusal.
    */
   prepareBlock(chain: number, block: BlockInput): PreparedBlock {
     assertChain(chain);
@@ -286,7 +296,7 @@ export class LedgerWriter {
       const { blockHeight, treeSize, rootHash, note, noteHash } = write;
       return { sealed: { chain, blockHeight, indexFirst: sizeBefore, treeSize, rootHash, checkpoint: note, checkpointHash: noteHash }, write };
     } catch (error) {
-      this.forgetChain(chain);
+      this.#forgetChain(chain);
       throw error;
     }
   }
@@ -297,7 +307,7 @@ export class LedgerWriter {
   }
 
   /** Drops the chain's cache: the next use reads it from the file (after a refused block). */
-  forgetChain(chain: number): void {
+  #forgetChain(chain: number): void {
     this.#chains.delete(chain);
   }
 
@@ -412,12 +422,6 @@ function checkRestoredRoot(chain: number, range: CompactRange, note: string): vo
     throw new LedgerError(`ledger chain ${chain}: the stored tiles give another root than its latest checkpoint; ` +
       'the file is damaged (run verifyChain) and must not be extended');
   }
-}
-
-/** The error a refused block throws from sealBlock. */
-function refusal(write: BlockWrite, outcome: Exclude<CommitOutcome, { status: 'committed' }>): LedgerError {
-  if (outcome.status === 'conflict') return new ChainConflictError(write.chain, { treeSize: write.sizeBefore, blockHeight: write.heightBefore }, outcome.stored);
-  return new LedgerError(`ledger chain ${write.chain}: block ${write.blockHeight} was not stored: ${outcome.message}`);
 }
 
 function prepareWriterStatements(db: Database.Database) {

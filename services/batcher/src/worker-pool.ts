@@ -1,8 +1,7 @@
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { assert } from '@fareledger/domain';
 import type { SealedBlock } from '@fareledger/ledger';
 import type { SourceHandlers, SourceRecord } from './source.js';
-import type { CommitChannel } from './block-sink.js';
 import {
   type ChainWorkerConfig,
   type ChainWorkerInit,
@@ -69,7 +68,7 @@ class WorkerThread {
   constructor(
     entryUrl: string,
     init: ChainWorkerInit | CommitWorkerInit,
-    transferList: readonly MessagePortLike[],
+    transferList: readonly MessagePort[],
     onEvent: (event: WorkerEvent) => void,
     onFailure: (error: Error) => void,
   ) {
@@ -124,7 +123,6 @@ class WorkerThread {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type MessagePortLike = CommitChannel['port'];
 
 export class WorkerPool implements SourceHandlers {
   readonly #options: WorkerPoolOptions;

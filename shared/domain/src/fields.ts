@@ -14,7 +14,7 @@ const codePattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Free text may be any Unicode except controls, format characters, lone surrogates, line separators. */
 const textForbidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 
-type Bounds = { readonly min: number; readonly max: number };
+export type Bounds = { readonly min: number; readonly max: number };
 
 // Measured on the batcher's path (bench/codec.ts, Node 20, 2 cores): building each field's
 // path (`tap.stationId`) and keeping a Set of the keys read cost more than the checks. So
@@ -68,7 +68,7 @@ export class RecordReader {
 
   account(key: string, lengthMax: number): string {
     const value = this.required(key);
-    if (isStringOf(value, lengthMax) && accountPattern.test(value)) return value;
+    if (isAccount(value, lengthMax)) return value;
     const text = checkString(this.field(key), value, lengthMax);
     if (!accountPattern.test(text)) {
       throw new ValidationError(this.field(key), 'charset', 'must be printable ASCII without spaces');
@@ -201,11 +201,19 @@ export class RecordReader {
 }
 
 const fenBounds: Bounds = { min: 0, max: fenMax };
-const timeMsBounds: Bounds = { min: timeMsMin, max: timeMsMax };
+export const timeMsBounds: Bounds = { min: timeMsMin, max: timeMsMax };
+
+// The cheap tests, exported for decoders that read fields themselves (tapOfFields): each
+// passes exactly the values its reader method returns unchanged.
 
 /** What checkId returns unchanged: a string of 1..lengthMax identifier characters. */
-function isId(value: unknown, lengthMax = idLengthMax): value is string {
+export function isId(value: unknown, lengthMax = idLengthMax): value is string {
   return isStringOf(value, lengthMax) && idPattern.test(value);
+}
+
+/** What RecordReader.account returns unchanged: 1..lengthMax printable ASCII characters, no space. */
+export function isAccount(value: unknown, lengthMax: number): value is string {
+  return isStringOf(value, lengthMax) && accountPattern.test(value);
 }
 
 function isStringOf(value: unknown, lengthMax: number): value is string {
@@ -213,7 +221,7 @@ function isStringOf(value: unknown, lengthMax: number): value is string {
 }
 
 /** What checkInt returns (as `value + 0`): a safe integer within the bounds. */
-function isIntIn(value: unknown, bounds: Bounds): value is number {
+export function isIntIn(value: unknown, bounds: Bounds): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= bounds.min && value <= bounds.max;
 }
 

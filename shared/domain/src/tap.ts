@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { fieldOf, RecordReader } from './fields.js';
+import { fieldOf, isAccount, isId, isIntIn, RecordReader, timeMsBounds } from './fields.js';
 import {
   accountLengthMax,
   distanceMMax,
@@ -7,7 +7,7 @@ import {
   utcOffsetMinMax,
   utcOffsetMinMin,
 } from './limits.js';
-import { modes, tapKindAllowed, tapKinds } from './mode.js';
+import { isMode, isTapKind, modes, tapKindAllowed, tapKinds } from './mode.js';
 
 /** Fields every tap carries, whatever its mode. */
 interface TapCommon {
@@ -114,6 +114,75 @@ export function parseTap(input: unknown, path = ''): Tap {
   }
   r.finish();
   return tap;
+}
+
+/**
+ * The values of a tap record's fields, each undefined when the field is absent: what a
+ * decoder that reads the fields itself (the codecs' one pass over entry bytes) fills in.
+ * Strings and numbers only: such a decoder reads each field as its wire kind.
+ */
+export interface TapFieldValues {
+  tapId: string | undefined;
+  deviceId: string | undefined;
+  operatorId: string | undefined;
+  account: string | undefined;
+  mode: string | undefined;
+  kind: string | undefined;
+  stationId: string | undefined;
+  routeId: string | undefined;
+  vehicleId: string | undefined;
+  eventTimeMs: number | undefined;
+  utcOffsetMin: number | undefined;
+  distanceM: number | undefined;
+  durationS: number | undefined;
+  waitingS: number | undefined;
+  receivedAtMs: number | undefined;
+}
+
+/**
+ * The Tap that parseTap returns for a record holding exactly the defined fields of `f`
+ * (integers that are not -0), or undefined where parseTap would throw: the same checks,
+ * without naming the fault (ask parseTap for that), without a RecordReader and without an
+ * intermediate record. Measured (bench/codec.ts): decoding a tap entry through it took
+ * 0.75 µs, against 1.75-2.2 through a record and parseTap.
+ *
+ * Its literals are its own, not parseTap's: V8 keeps allocation-site feedback per literal,
+ * and the batcher keeps decoded taps (pending journeys) while parseTap's copies mostly die
+ * at once (encodeEntry's). With one shared site, a decode took 1.36 µs and an encode of a
+ * tap 1.9 instead of 1.2 (the copies were allocated old).
+ */
+export function tapOfFields(f: Readonly<TapFieldValues>): Tap | undefined {
+  const { tapId, deviceId, operatorId, account, mode, kind, eventTimeMs, utcOffsetMin, receivedAtMs } = f;
+  if (!isId(tapId) || !isId(deviceId) || !isId(operatorId) || !isAccount(account, accountLengthMax)) return undefined;
+  if (!isIntIn(eventTimeMs, timeMsBounds) || !isIntIn(utcOffsetMin, utcOffsetBounds) || !isIntIn(receivedAtMs, timeMsBounds)) return undefined;
+  if (!isMode(mode) || !isTapKind(kind) || !tapKindAllowed(mode, kind)) return undefined;
+  switch (mode) {
+    case 'metro': {
+      if (!isId(f.stationId)) return undefined;
+      if (f.routeId !== undefined || f.vehicleId !== undefined || f.distanceM !== undefined || f.durationS !== undefined || f.waitingS !== undefined) return undefined;
+      return {
+        tapId, deviceId, operatorId, account, mode: 'metro', kind: kind as MetroTap['kind'], stationId: f.stationId,
+        eventTimeMs, utcOffsetMin, receivedAtMs,
+      };
+    }
+    case 'bus': {
+      if (!isId(f.routeId) || !isId(f.vehicleId)) return undefined;
+      if (f.stationId !== undefined || f.distanceM !== undefined || f.durationS !== undefined || f.waitingS !== undefined) return undefined;
+      return {
+        tapId, deviceId, operatorId, account, mode: 'bus', kind: 'single', routeId: f.routeId, vehicleId: f.vehicleId,
+        eventTimeMs, utcOffsetMin, receivedAtMs,
+      };
+    }
+    case 'taxi': {
+      const { distanceM, durationS, waitingS } = f;
+      if (!isId(f.vehicleId) || f.stationId !== undefined || f.routeId !== undefined) return undefined;
+      if (!isIntIn(distanceM, distanceBounds) || !isIntIn(durationS, durationBounds) || !isIntIn(waitingS, durationBounds) || waitingS > durationS) return undefined;
+      return {
+        tapId, deviceId, operatorId, account, mode: 'taxi', kind: 'metered', vehicleId: f.vehicleId, eventTimeMs, utcOffsetMin,
+        distanceM, durationS, waitingS, receivedAtMs,
+      };
+    }
+  }
 }
 
 const utcOffsetBounds = { min: utcOffsetMinMin, max: utcOffsetMinMax };

@@ -64,6 +64,15 @@ describe('encodeEntry / decodeEntry', () => {
     expect(hex(withBytes)).toContain('a964697374616e63654dcd3778');
   });
 
+  // A trip in parsed form is written as it is (isParsedTrip); any other goes through parseTrip's copy.
+  it('writes a trip with an undefined or a reordered field as parseTrip\'s copy of it', () => {
+    const trip = examples.metroIncompleteTrip;
+    const expected = hex(encodeEntry({ type: 'trip', trip }));
+    expect(hex(encodeEntry({ type: 'trip', trip: { ...trip, toStationId: undefined } as unknown as typeof trip }))).toBe(expected);
+    const { reasonCode, ...rest } = trip;
+    expect(hex(encodeEntry({ type: 'trip', trip: { reasonCode, ...rest } as typeof trip }))).toBe(expected);
+  });
+
   it('decodes from a view into a larger buffer', () => {
     const bytes = encodeEntry({ type: 'tap', tap: examples.taxiTap });
     const big = new Uint8Array(bytes.length + 10);
@@ -117,6 +126,8 @@ describe('encodeEntry on an invalid entry', () => {
     ['a bad field', { type: 'tap', tap: { ...examples.busTap, routeId: '' } }],
     ['an extra field', { type: 'tap', tap: { ...examples.busTap, color: 'red' } }],
     ['a float', { type: 'trip', trip: { ...examples.busTrip, fareFen: 200.5 } }],
+    ['an extra trip field', { type: 'trip', trip: { ...examples.busTrip, color: 'red' } }],
+    ['an extra trip field, first', { type: 'trip', trip: { color: 'red', ...examples.busTrip } }],
     ['a bigint time', { type: 'tap', tap: { ...examples.busTap, eventTimeMs: 1772413331000n } }],
     ['an unknown type', { type: 'block' }],
   ])('fails an assertion: %s (a bug in the caller, not bad input)', (_name, entry) => {

@@ -1,4 +1,4 @@
-import { assert, type Entry, type EntryType, entryTypes, parseEntry, ValidationError } from '@fareledger/domain';
+import { assert, type Entry, type EntryType, entryTypes, isParsedTrip, parseEntry, ValidationError } from '@fareledger/domain';
 import { type DecodeReason, EntryDecodeError } from './errors.js';
 import { entryBytesMax, entryFields, entryHeaderFields, entrySchemaVersion, type FieldKind } from './entry-schema.js';
 import { entryPrefixes, type WireField, wireFields } from './wire-fields.js';
@@ -17,6 +17,9 @@ import { decodeCanonical } from './canonical-reader.js';
  * `bytes.buffer` (postMessage's transfer list), and slice() bytes kept alone for long.
  */
 export function encodeEntry(entry: Entry): Uint8Array {
+  // A trip already in parsed form (every trip a TripBuilder prices) is written as it is:
+  // parseTrip's copy cost more than the writing.
+  if (entry.type === 'trip' && isParsedTrip(entry.trip) && writeBody(entry)) return writer.finish();
   let valid: Entry;
   try {
     valid = parseEntry(entry);
@@ -35,17 +38,25 @@ const writer = new CanonicalWriter(entryBytesMax);
 /**
  * Writes an entry that parseEntry has already checked: its fresh copy, which holds only
  * schema fields, none undefined, in wire order (parseTap and the like promise that order,
- * and a test checks it). So one walk of the schema meets each key in turn, and for-in reads
- * the values by their slots: measured 40 ns for a trip's 15 fields, against 190 ns for a
- * lookup per schema field by name. Anything else is a bug, and fails an assertion.
+ * and a test checks it). Anything else is a bug, and fails an assertion.
  */
 function writeEntry(valid: Entry): void {
-  const body = entryBody(valid) as Readonly<Record<string, unknown>>;
-  const fields = wireFields[valid.type];
+  if (!writeBody(valid)) assert(false, `writeEntry: a ${valid.type} field is undefined, outside the schema or out of its order`);
+}
+
+/**
+ * Writes the entry when its body holds only schema fields, none undefined, in wire order;
+ * returns false (what was written is then garbage) when it does not. One walk of the schema
+ * meets each key in turn, and for-in reads the values by their slots: measured 40 ns for a
+ * trip's 15 fields, against 190 ns for a lookup per schema field by name.
+ */
+function writeBody(entry: Entry): boolean {
+  const body = entryBody(entry) as Readonly<Record<string, unknown>>;
+  const fields = wireFields[entry.type];
   const fieldCount = Object.keys(body).length;
   writer.reset();
   writer.mapHeader(entryHeaderFields.length + fieldCount);
-  const prefix = entryPrefixes[valid.type];
+  const prefix = entryPrefixes[entry.type];
   writer.rawWords(prefix.words, prefix.bytes.length);
   let at = 0;
   let written = 0;
@@ -55,12 +66,11 @@ function writeEntry(valid: Entry): void {
     while (at < fields.length && (fields[at] as WireField).name !== key) at++;
     const field = fields[at++];
     const value = body[key];
-    if (field === undefined || value === undefined) {
-      assert(false, `writeEntry: ${valid.type}.${key} is undefined, outside the schema or out of its order`);
-    }
+    if (field === undefined || value === undefined) return false;
     writer.rawWords(field.keyWords, field.key.length);
     writeValue(writer, field.kind, value);
   }
+  return true;
 }
 
 /**

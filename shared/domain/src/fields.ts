@@ -78,7 +78,7 @@ export class RecordReader {
 
   code(key: string, lengthMax: number): string {
     const value = this.required(key);
-    if (isStringOf(value, lengthMax) && codePattern.test(value)) return value;
+    if (isCode(value, lengthMax)) return value;
     const text = checkString(this.field(key), value, lengthMax);
     if (!codePattern.test(text)) {
       throw new ValidationError(this.field(key), 'charset', 'must be lower-case words joined by hyphens');
@@ -200,7 +200,7 @@ export class RecordReader {
   }
 }
 
-const fenBounds: Bounds = { min: 0, max: fenMax };
+export const fenBounds: Bounds = { min: 0, max: fenMax };
 export const timeMsBounds: Bounds = { min: timeMsMin, max: timeMsMax };
 
 // The cheap tests, exported for decoders that read fields themselves (tapOfFields): each
@@ -214,6 +214,11 @@ export function isId(value: unknown, lengthMax = idLengthMax): value is string {
 /** What RecordReader.account returns unchanged: 1..lengthMax printable ASCII characters, no space. */
 export function isAccount(value: unknown, lengthMax: number): value is string {
   return isStringOf(value, lengthMax) && accountPattern.test(value);
+}
+
+/** What RecordReader.code returns unchanged: lower-case words joined by single hyphens, 1..lengthMax characters. */
+export function isCode(value: unknown, lengthMax: number): value is string {
+  return isStringOf(value, lengthMax) && codePattern.test(value);
 }
 
 function isStringOf(value: unknown, lengthMax: number): value is string {

@@ -33,6 +33,7 @@ export { type BusTap, type MetroTap, parseTap, type Tap, type TapFieldValues, ty
 export {
   type BusTrip,
   checkTapKey,
+  isParsedTrip,
   type MetroCompleteTrip,
   type MetroIncompleteTrip,
   type MetroTrip,

@@ -76,10 +76,11 @@ export class RecentTaps {
     const fromMs = watermarkMs - this.#windowMs;
     if (fromMs - this.#fromMs < this.#windowMs) return;
     this.#fromMs = fromMs;
-    for (const [key, times] of this.#times) {
+    // forEach, not for-of: for-of allocated a [key, times] pair per tap of the window.
+    this.#times.forEach((times, key) => {
       if (typeof times === 'number') {
         if (times < fromMs) this.#drop(key, 1);
-        continue;
+        return;
       }
       const kept = times.filter((time) => time >= fromMs);
       if (kept.length === 0) this.#drop(key, times.length);
@@ -87,7 +88,7 @@ export class RecentTaps {
         this.#size -= times.length - kept.length;
         this.#times.set(key, kept.length === 1 ? kept[0]! : kept);
       }
-    }
+    });
   }
 
   #drop(key: string, count: number): void {

@@ -53,7 +53,7 @@ function writeEntry(valid: Entry): void {
 function writeBody(entry: Entry): boolean {
   const body = entryBody(entry) as Readonly<Record<string, unknown>>;
   const fields = wireFields[entry.type];
-  const fieldCount = Object.keys(body).length;
+  const fieldCount = ownFieldCount(body);
   writer.reset();
   writer.mapHeader(entryHeaderFields.length + fieldCount);
   const prefix = entryPrefixes[entry.type];
@@ -101,6 +101,18 @@ export function decodeStepwise(bytes: Uint8Array): Entry {
     throw new EntryDecodeError('not-canonical', 're-encoding gives other bytes');
   }
   return entry;
+}
+
+/**
+ * Object.keys(body).length, without the array (100-200 ns of a trip's encode, and its
+ * garbage): for-in's count, unless the prototype lends enumerable keys too (a polluted one).
+ */
+function ownFieldCount(body: object): number {
+  const proto = Object.getPrototypeOf(body) as object | null;
+  if (proto !== null) for (const _ in proto) return Object.keys(body).length;
+  let count = 0;
+  for (const _ in body) count++;
+  return count;
 }
 
 function entryBody(entry: Entry): object {

@@ -316,16 +316,23 @@ export class TripBuilder {
 
   /** Drops history no lookup can see any more, and accounts left with nothing. O(accounts), hourly. */
   private sweep(): void {
-    for (const [account, state] of this.accounts) {
+    // forEach, not for-of: for-of allocated an [account, state] pair per account.
+    this.accounts.forEach((state, account) => {
       state.lastEndMs = this.visibleLastEndMs(state);
       state.days = this.visibleDays(state);
       if (state.open === undefined && state.held === undefined && state.lastEndMs === 0 && state.days.length === 0) {
         this.accounts.delete(account);
       }
-    }
+    });
   }
 
+  /** The account's days a lookup can still see: its own list when that is all of them (most sweeps drop none). */
   private visibleDays(state: AccountState): number[] {
+    let allVisible = true;
+    for (let index = 0; index < state.days.length && allVisible; index += 2) {
+      allVisible = this.watermark <= localDayEndBoundMs(state.days[index] as number) + this.config.lateTapMsMax;
+    }
+    if (allVisible) return state.days;
     const kept: number[] = [];
     for (let index = 0; index < state.days.length; index += 2) {
       const day = state.days[index] as number;

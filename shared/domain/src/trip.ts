@@ -215,8 +215,9 @@ function readTail(r: RecordReader, trip: Record<string, unknown>, distanceRequir
  * own fields; one that is undefined counts as absent): the same checks, without naming the
  * fault, the RecordReader or the copy. Field order is not checked: the encoder walks the
  * fields in ledger order and falls back to parseTrip when they are not. The batcher encodes
- * every trip its TripBuilder prices, so encodeEntry asks this first. Measured
- * (bench/codec.ts): encode trip 2.1-2.4 µs through parseTrip, 1.2 through this.
+ * every trip its TripBuilder prices, so encodeEntry asks this first. Measured: encode trip
+ * 2.2-2.4 µs through parseTrip, 1.6 through this (bench/codec.ts, trips out of the CPU
+ * caches); 1.6-1.8 and 1.0-1.4 on trips just priced, as the batcher encodes them.
  */
 export function isParsedTrip(value: unknown): value is Trip {
   if (!isPlainRecord(value)) return false;
@@ -268,7 +269,10 @@ function storeTripField(f: TripFieldValues, key: string, value: unknown): boolea
   }
 }
 
-/** Whether for-in finds no inherited enumerable field (a polluted prototype): none of Object.prototype's, as a plain record's only ancestor. */
+/**
+ * Whether for-in finds no inherited enumerable field (a polluted prototype): a plain
+ * record's only ancestor is Object.prototype, whose own fields are not enumerable.
+ */
 function ownFieldsOnly(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto === null) return true;

@@ -112,6 +112,16 @@ describe('snapshot', () => {
     expect(builder.snapshot().accounts.map((row) => row[0])).toEqual(['d', 'e']);
   });
 
+  it('shares nothing with the builder: later trips leave a snapshot taken before them as it was', () => {
+    const builder = new TripBuilder(deps);
+    builder.accept(busTap('a', 'B1', t0Ms, 'b1'));
+    const before = builder.snapshot();
+    const copy = JSON.parse(JSON.stringify(before)) as unknown;
+    builder.accept(busTap('a', 'B1', t0Ms + 2 * hourMs, 'b2')); // the same day: its total grows in place
+    expect(before).toEqual(copy);
+    expect(builder.snapshot()).not.toEqual(copy);
+  });
+
   it('of a builder restored from it is the same', () => {
     const builder = new TripBuilder(deps);
     builder.accept(metroTap('in', 'a', 'L1-S01', t0Ms, 'i1'));

@@ -375,7 +375,8 @@ export class TripBuilder {
       const lastEndMs = this.visibleLastEndMs(state);
       const days = this.visibleDays(state);
       if (state.open === undefined && state.held === undefined && lastEndMs === 0 && days.length === 0) continue;
-      accounts.push([account, pendingRow(state.open), pendingRow(state.held), lastEndMs === 0 ? null : lastEndMs, days]);
+      // A copy: visibleDays may return the account's own list, which later trips change.
+      accounts.push([account, pendingRow(state.open), pendingRow(state.held), lastEndMs === 0 ? null : lastEndMs, days.slice()]);
     }
     accounts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return { v: 1, ...this.config, watermarkMs: this.watermark, accounts };

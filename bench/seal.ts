@@ -16,7 +16,7 @@
 // ≥ 30,000 taps/s from Kafka. A tap makes about 1.5 entries (its own and, every other tap
 // or so, a trip), so entries/s is printed too.
 import { hash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,8 @@ interface Figures {
   readonly drainSeconds: number;
   /** CPU time of the whole process (every thread) over `seconds`. */
   readonly cpuSeconds: number;
+  /** CPU time the host gave other guests instead of this machine (steal, /proc/stat), over `seconds`; NaN off Linux. */
+  readonly stealSeconds: number;
   /** Taps (records) sealed over `seconds`, and all of them. */
   readonly taps: number;
   readonly tapsTotal: number;
@@ -139,6 +141,7 @@ async function sealRuns(source: string, env: (run: number) => Record<string, str
 interface Poll {
   readonly atMs: number;
   readonly cpu: NodeJS.CpuUsage;
+  readonly stealS: number;
   /** Per chain, the next offset to seal, and the tree size. */
   readonly offsets: readonly number[];
   readonly sizes: readonly number[];
@@ -161,7 +164,7 @@ async function sealAllNow(source: string, env: Record<string, string>, ends: rea
   const reader = LedgerReader.open({ path: env.LEDGER_PATH! });
   for (;;) {
     const chains = ends.map((_end, chain) => reader.chain(chain));
-    const poll = { atMs: performance.now(), cpu: process.cpuUsage(), offsets: chains.map((c) => c?.nextOffset ?? 0), sizes: chains.map((c) => c?.treeSize ?? 0) };
+    const poll = { atMs: performance.now(), cpu: process.cpuUsage(), stealS: stealSeconds(), offsets: chains.map((c) => c?.nextOffset ?? 0), sizes: chains.map((c) => c?.treeSize ?? 0) };
     if (sum(poll.offsets) > 0) polls.push(poll);
     if (poll.offsets.every((offset, chain) => offset === ends[chain])) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -178,8 +181,23 @@ async function sealAllNow(source: string, env: Record<string, string>, ends: rea
   return {
     source, startSeconds: (first.atMs - started) / 1000, seconds: (end.atMs - first.atMs) / 1000, drainSeconds: (last.atMs - end.atMs) / 1000,
     cpuSeconds: (used.user + used.system - cpuAtEnd.user - cpuAtEnd.system) / 1e6,
+    stealSeconds: end.stealS - first.stealS,
     taps: sum(end.offsets) - sum(first.offsets), tapsTotal: sum(last.offsets), entries: sum(end.sizes) - sum(first.sizes),
   };
+}
+
+/**
+ * CPU seconds the hypervisor has taken from this machine's cores since boot (steal, the 8th
+ * value of /proc/stat's cpu line, in USER_HZ ticks); NaN where there is no /proc/stat. On a
+ * shared VM it tells a slow run on a busy host from a slow batcher.
+ */
+function stealSeconds(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    return Number(cpu[8]) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Where each chain's last block starts (0 for a chain never sealed). */
@@ -235,6 +253,7 @@ async function main(): Promise<void> {
       'sealing s': Number(figures.seconds.toFixed(1)),
       'drain s': Number(figures.drainSeconds.toFixed(2)),
       'cores busy': Number((figures.cpuSeconds / figures.seconds).toFixed(2)),
+      'cores stolen': Number((figures.stealSeconds / figures.seconds).toFixed(2)),
       'µs CPU/tap': Number(((figures.cpuSeconds * 1e6) / figures.taps).toFixed(1)),
       'taps/s': Math.round(figures.taps / figures.seconds),
       'entries/s': Math.round(figures.entries / figures.seconds),

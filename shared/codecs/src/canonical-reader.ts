@@ -1,5 +1,5 @@
 import { type Entry, type EntryType, entryTypes, modes, parseEntry, type Tap, type TapFieldValues, tapKinds, tapOfFields, ValidationError } from '@fareledger/domain';
-import { headerBytes, typeNames, type WireField, wireFields } from './wire-fields.js';
+import { fixstr, headerBytes, typeNames, type WireField, wireFields } from './wire-fields.js';
 
 // The fast path of decodeEntry: one pass over the bytes that accepts exactly the canonical
 // encoding of a valid entry and gives up (returns undefined) at the first thing that is not,
@@ -132,7 +132,7 @@ const tapFields: TapFieldValues = {
 };
 
 /** Each value as a fixstr, beside the value: a tap's mode and kind are read as these constants, not built anew. */
-const fixstrValues = (values: readonly string[]) => values.map((value) => [value, Uint8Array.from([0xa0 | value.length, ...[...value].map((char) => char.charCodeAt(0))])] as const);
+const fixstrValues = (values: readonly string[]) => values.map((value) => [value, fixstr(value)] as const);
 const modeBytes = fixstrValues(modes);
 const tapKindBytes = fixstrValues(tapKinds);
 

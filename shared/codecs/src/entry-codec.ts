@@ -1,4 +1,4 @@
-import { assert, type Entry, type EntryType, entryTypes, isParsedTrip, parseEntry, ValidationError } from '@fareledger/domain';
+import { assert, type Entry, type EntryType, entryTypes, inheritsNoFields, isParsedTrip, parseEntry, ValidationError } from '@fareledger/domain';
 import { type DecodeReason, EntryDecodeError } from './errors.js';
 import { entryBytesMax, entryFields, entryHeaderFields, entrySchemaVersion, type FieldKind } from './entry-schema.js';
 import { entryPrefixes, type WireField, wireFields } from './wire-fields.js';
@@ -108,8 +108,7 @@ export function decodeStepwise(bytes: Uint8Array): Entry {
  * garbage): for-in's count, unless the prototype lends enumerable keys too (a polluted one).
  */
 function ownFieldCount(body: object): number {
-  const proto = Object.getPrototypeOf(body) as object | null;
-  if (proto !== null) for (const _ in proto) return Object.keys(body).length;
+  if (!inheritsNoFields(body)) return Object.keys(body).length;
   let count = 0;
   for (const _ in body) count++;
   return count;

@@ -27,7 +27,7 @@ export function wordsOf(bytes: Uint8Array): number[] {
 }
 
 /** A short ASCII string as a fixstr: head byte, then the bytes. Throws at load on a longer one. */
-function fixstr(text: string): Uint8Array {
+export function fixstr(text: string): Uint8Array {
   if (text.length >= 32 || !/^[\x20-\x7e]+$/.test(text)) throw new Error(`fixstr: '${text}' is not a short ASCII key`);
   return Uint8Array.from([0xa0 | text.length, ...[...text].map((char) => char.charCodeAt(0))]);
 }

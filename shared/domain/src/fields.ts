@@ -275,6 +275,18 @@ export function checkInt(field: string, value: unknown, bounds: Bounds): number 
   return value + 0; // -0 becomes 0, so equal values are identical
 }
 
+/**
+ * Whether for-in over `value` finds its own fields only: its prototype chain lends no
+ * enumerable field (a polluted Object.prototype would). Lets a hot path count or walk a
+ * record's fields with for-in instead of Object.keys' array.
+ */
+export function inheritsNoFields(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === null) return true;
+  for (const _ in proto) return false;
+  return true;
+}
+
 /** A plain object (literal or null-prototype), not an array, Map, Date or class instance. */
 export function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;

@@ -1,6 +1,7 @@
 import { ValidationError } from './errors.js';
 import {
-  checkId, fenBounds, fieldOf, idCharClass, isAccount, isCode, isId, isIntIn, isPlainRecord, RecordReader, timeMsBounds,
+  checkId, fenBounds, fieldOf, idCharClass, inheritsNoFields, isAccount, isCode, isId, isIntIn, isPlainRecord, RecordReader,
+  timeMsBounds,
 } from './fields.js';
 import {
   accountLengthMax,
@@ -230,14 +231,14 @@ export function isParsedTrip(value: unknown): value is Trip {
   for (const key in value) {
     if (!storeTripField(f, key, value[key])) return false; // an unknown field: parseTrip decides
   }
-  if (!ownFieldsOnly(value)) return false; // an inherited field, which parseTrip leaves out
+  if (!inheritsNoFields(value)) return false; // an inherited field, which parseTrip leaves out
   const { tripId, mode, status, tapKeys } = f;
   if (!isTapKey(tripId) || !isAccount(f.account, accountLengthMax) || !isId(f.operatorId)) return false;
-  if (!isMode(mode) || (status !== 'complete' && status !== 'incomplete')) return false;
+  if (!isMode(mode) || !(tripStatuses as readonly unknown[]).includes(status)) return false;
   if (!Array.isArray(tapKeys) || tapKeys[0] !== tripId) return false;
   const tapCount = status === 'complete' && mode === 'metro' ? 2 : 1;
   if (tapKeys.length !== tapCount || (tapCount === 2 && (!isTapKey(tapKeys[1]) || tapKeys[1] === tripId))) return false;
-  return placeIsParsed(f, mode, status) && tailIsParsed(f, mode === 'taxi');
+  return placeIsParsed(f, mode, status as TripStatus) && tailIsParsed(f, mode === 'taxi');
 }
 
 /**
@@ -267,17 +268,6 @@ function storeTripField(f: TripFieldValues, key: string, value: unknown): boolea
     case 'reasonCode': f.reasonCode = value; return true;
     default: return false;
   }
-}
-
-/**
- * Whether for-in finds no inherited enumerable field (a polluted prototype): a plain
- * record's only ancestor is Object.prototype, whose own fields are not enumerable.
- */
-function ownFieldsOnly(value: object): boolean {
-  const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto === null) return true;
-  for (const _ in proto) return false;
-  return true;
 }
 
 /** A trip's fields as isParsedTrip finds them, each undefined when absent. */

@@ -1,4 +1,4 @@
-// The pure core imports no I/O: shared/merkle, codecs, domain and checkpoint must load in
+// The pure core imports no I/O: shared/merkle, codecs, domain, checkpoint and invoice must load in
 // a browser verifier and stay deterministic. Node-only entry points (a package.json
 // export whose name starts with "./node-") may use node:crypto and nothing else of Node.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const packages = ['merkle', 'codecs', 'domain', 'checkpoint'];
+const packages = ['merkle', 'codecs', 'domain', 'checkpoint', 'invoice'];
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 const importPattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

@@ -2,6 +2,7 @@
 // Fareledger's extension lines. Pure and portable: no I/O, no node: modules here; the
 // node:crypto Ed25519 lives behind '@fareledger/checkpoint/node-ed25519'.
 
+export { base64DecodeStrict, base64Encode } from './bytes.js';
 export { ed25519Noble, ed25519PublicKeyBytes, ed25519SeedBytes, ed25519SignatureBytes, type Ed25519 } from './ed25519.js';
 export {
   AmbiguousVerifierError,

@@ -1,0 +1,264 @@
+import {
+  base64DecodeStrict, type Checkpoint, CheckpointError, type Ed25519, openCheckpoint, parseCheckpoint, parseNote, type VerifierKey,
+} from '@fareledger/checkpoint';
+import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
+import { type Entry, type Tap, tapKey } from '@fareledger/domain';
+import { type Hash, nobleHasher, VerificationError, verifyConsistency, verifyInclusion } from '@fareledger/merkle';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { InvoiceInvalidError } from './errors.js';
+import { buildCreditInvoice, buildInvoice, type Invoice, type InvoiceContext, type SealedTrip } from './invoice.js';
+import { invoiceSchema } from './invoice-schema.js';
+import { formatTlogProof, type ProofBundle } from './proof-bundle.js';
+
+// The offline verifier: given an invoice document and the ledger's verifier keys, and
+// nothing from our server, it decides whether the invoice is what the ledger sealed.
+//
+//  1. Every proof bundle: the leaf's audit path leads to the root of a checkpoint signed
+//     by a trusted key, for the invoice's chain; the tlog-proof text says the same.
+//  2. The entries in the leaves are a trip (and, for a red invoice, an adjustment of it)
+//     and exactly the trip's taps, all of the buyer's account.
+//  3. Every field of the invoice is what buildInvoice makes of those entries: number,
+//     issue time, buyer, item, amounts and VAT split. What the ledger cannot bind (the
+//     seller's name and taxpayer id, the VAT rate, station names) is taken as stated and
+//     reported as such; the seller's operatorId is bound.
+//  4. With a checkpoint the user kept: that it and the invoice's are of one append-only
+//     log (RFC 9162 consistency proof, carried in the invoice's `consistency`).
+
+export interface VerifyInvoiceOptions {
+  /** Trusted note verifier keys (`<name>+<hash>+<base64 key>`), old ones too. */
+  readonly verifierKeys: readonly VerifierKey[];
+  /** When given, checkpoints must be of this log (origin `<logName>/chain/<chain>`). */
+  readonly logName?: string;
+  /** A signed checkpoint the user kept from before: the invoice's must be consistent with it. */
+  readonly since?: string;
+  /** Defaults to @noble/curves; Node callers pass ed25519Node, about 12× faster. */
+  readonly ed25519?: Ed25519;
+}
+
+export interface InvoiceVerification {
+  readonly number: string;
+  readonly kind: Invoice['kind'];
+  readonly chain: number;
+  readonly origin: string;
+  readonly treeSize: number;
+  readonly totalFen: number;
+  /** Names of the keys whose signatures were checked. */
+  readonly signedBy: readonly string[];
+  /** Taken as the issuer states them: not bound by the ledger. */
+  readonly statedNotBound: readonly string[];
+  /** The kept checkpoint's size, when `since` was given and the log was consistent with it. */
+  readonly sinceTreeSize?: number;
+}
+
+export const statedNotBound = ['seller.name', 'seller.taxpayerId', 'seller.address', 'amounts.vatRateBp', 'item.from.name', 'item.to.name'];
+
+/** Throws InvoiceInvalidError with the first reason the invoice is not valid. */
+export function verifyInvoice(document: unknown, options: VerifyInvoiceOptions): InvoiceVerification {
+  const parsed = invoiceSchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvoiceInvalidError('malformed', `not a ${'fareledger-invoice/v1'} document: ${issue.path.join('.') || '(document)'}: ${issue.message}`);
+  }
+  const invoice = parsed.data as unknown as Invoice;
+  const opener = new BundleOpener(invoice.chain, options);
+  const trip = opener.open(invoice.proofs.trip, 'proofs.trip');
+  const taps = invoice.proofs.taps.map((bundle, i) => opener.open(bundle, `proofs.taps[${i}]`));
+  const adjustment = invoice.proofs.adjustment === undefined ? undefined : opener.open(invoice.proofs.adjustment, 'proofs.adjustment');
+  const sealedTrip = sealedTripOf(invoice.chain, trip, taps);
+  const context = statedContext(invoice, sealedTrip, (adjustment ?? trip).checkpoint);
+  const rebuilt = rebuild(invoice, sealedTrip, adjustment, context);
+  const difference = firstDifference(withoutConsistency(rebuilt), withoutConsistency(invoice), '');
+  if (difference !== null) throw new InvoiceInvalidError('mismatch', `${difference} is not what the sealed entries make it`);
+  const sinceTreeSize = options.since === undefined ? undefined : checkSince(invoice, trip.checkpoint, options, opener.origin);
+  return {
+    number: invoice.number,
+    kind: invoice.kind,
+    chain: invoice.chain,
+    origin: opener.origin,
+    treeSize: trip.checkpoint.treeSize,
+    totalFen: invoice.amounts.totalFen,
+    signedBy: [...opener.signers],
+    statedNotBound,
+    ...(sinceTreeSize === undefined ? {} : { sinceTreeSize }),
+  };
+}
+
+interface OpenedBundle {
+  readonly at: string;
+  readonly logIndex: number;
+  readonly entry: Entry;
+  readonly checkpoint: Checkpoint;
+  readonly note: string;
+}
+
+/** Checks bundles one by one; a checkpoint's signature is checked once, however many bundles share it. */
+class BundleOpener {
+  readonly signers = new Set<string>();
+  #origin: string | undefined;
+  readonly #checkpoints = new Map<string, Checkpoint>();
+
+  constructor(readonly chain: number, readonly options: VerifyInvoiceOptions) {}
+
+  get origin(): string {
+    return this.#origin ?? '';
+  }
+
+  open(bundle: ProofBundle, at: string): OpenedBundle {
+    const leaf = base64DecodeStrict(bundle.leaf);
+    if (leaf === null) throw new InvoiceInvalidError('malformed', `${at}.leaf is not canonical base64`);
+    const hashes = bundle.hashes.map((hash) => hexToBytes(hash));
+    if (bundle.tlogProof !== formatTlogProof(bundle.logIndex, hashes, bundle.checkpoint)) {
+      throw new InvoiceInvalidError('tlog-proof', `${at}.tlogProof does not state the bundle's index, audit path and checkpoint`);
+    }
+    const checkpoint = this.#checkpoint(bundle.checkpoint, at);
+    if (checkpoint.treeSize !== bundle.treeSize) {
+      throw new InvoiceInvalidError('checkpoint', `${at}: the checkpoint is of tree size ${checkpoint.treeSize}, the proof of ${bundle.treeSize}`);
+    }
+    if (!equalHashes(checkpoint.rootHash, hexToBytes(bundle.rootHash))) throw new InvoiceInvalidError('checkpoint', `${at}.rootHash is not the checkpoint's root`);
+    try {
+      verifyInclusion(nobleHasher, bundle.logIndex, bundle.treeSize, nobleHasher.hashLeaf(leaf), hashes, checkpoint.rootHash);
+    } catch (error) {
+      if (error instanceof VerificationError) throw new InvoiceInvalidError('inclusion', `${at}: ${error.message}`);
+      throw error;
+    }
+    return { at, logIndex: bundle.logIndex, entry: decodeLeaf(leaf, at), checkpoint, note: bundle.checkpoint };
+  }
+
+  #checkpoint(note: string, at: string): Checkpoint {
+    const known = this.#checkpoints.get(note);
+    if (known !== undefined) return known;
+    const origin = this.#originOf(note, at);
+    try {
+      const opened = openCheckpoint(note, { verifiers: this.options.verifierKeys, origin, ...(this.options.ed25519 ? { ed25519: this.options.ed25519 } : {}) });
+      for (const signature of opened.note.signatures) this.signers.add(signature.name);
+      this.#checkpoints.set(note, opened.checkpoint);
+      return opened.checkpoint;
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new InvoiceInvalidError('checkpoint', `${at}.checkpoint: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** The origin every checkpoint of this invoice must have: the log's (as given, or as the first checkpoint says) and the invoice's chain. */
+  #originOf(note: string, at: string): string {
+    if (this.#origin !== undefined) return this.#origin;
+    const suffix = `/chain/${this.chain}`;
+    if (this.options.logName !== undefined) return (this.#origin = `${this.options.logName}${suffix}`);
+    let origin: string;
+    try {
+      origin = parseCheckpoint(parseNote(note).text).origin;
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new InvoiceInvalidError('checkpoint', `${at}.checkpoint: ${error.message}`);
+      throw error;
+    }
+    if (!origin.endsWith(suffix)) throw new InvoiceInvalidError('checkpoint', `${at}.checkpoint is of ${origin}, not of chain ${this.chain}`);
+    return (this.#origin = origin);
+  }
+}
+
+function decodeLeaf(leaf: Uint8Array, at: string): Entry {
+  try {
+    return decodeEntry(leaf);
+  } catch (error) {
+    if (error instanceof EntryDecodeError) throw new InvoiceInvalidError('leaf', `${at}.leaf is not a ledger entry: ${error.message}`);
+    throw error;
+  }
+}
+
+function sealedTripOf(chain: number, trip: OpenedBundle, taps: readonly OpenedBundle[]): SealedTrip {
+  if (trip.entry.type !== 'trip') throw new InvoiceInvalidError('leaf', `${trip.at}.leaf is a ${trip.entry.type} entry, not a trip`);
+  const { tapKeys, account } = trip.entry.trip;
+  if (taps.length !== tapKeys.length) throw new InvoiceInvalidError('mismatch', `the trip names ${tapKeys.length} taps, the invoice proves ${taps.length}`);
+  const tapsOfTrip: Tap[] = taps.map((bundle, i) => {
+    if (bundle.entry.type !== 'tap') throw new InvoiceInvalidError('leaf', `${bundle.at}.leaf is a ${bundle.entry.type} entry, not a tap`);
+    const tap = bundle.entry.tap;
+    if (tapKey(tap) !== tapKeys[i]) throw new InvoiceInvalidError('mismatch', `${bundle.at} is tap ${tapKey(tap)}, the trip's is ${tapKeys[i]}`);
+    if (tap.account !== account) throw new InvoiceInvalidError('mismatch', `${bundle.at} is of another account than the trip`);
+    if (bundle.logIndex >= trip.logIndex) throw new InvoiceInvalidError('mismatch', `${bundle.at} comes after its trip in the log`);
+    return tap;
+  });
+  for (const bundle of taps) {
+    if (bundle.note !== trip.note) throw new InvoiceInvalidError('checkpoint', `${bundle.at} is against another checkpoint than the trip`);
+  }
+  return { chain, logIndex: trip.logIndex, trip: trip.entry.trip, taps: tapsOfTrip };
+}
+
+/** The invoice's stated facts the ledger does not hold, checked where the ledger does bind them. */
+function statedContext(invoice: Invoice, sealed: SealedTrip, checkpoint: Checkpoint): InvoiceContext {
+  if (invoice.seller.operatorId !== sealed.trip.operatorId) {
+    throw new InvoiceInvalidError('mismatch', `seller.operatorId is ${invoice.seller.operatorId}, the trip's operator is ${sealed.trip.operatorId}`);
+  }
+  const names = new Map<string, string>();
+  for (const station of [invoice.item.from, invoice.item.to]) if (station !== undefined) names.set(station.stationId, station.name);
+  return {
+    seller: invoice.seller,
+    vatRateBp: invoice.amounts.vatRateBp,
+    stationName: (stationId) => names.get(stationId) ?? '',
+    sealedAtMs: checkpoint.fareledger!.sealedAtMs,
+  };
+}
+
+function rebuild(invoice: Invoice, sealedTrip: SealedTrip, adjustment: OpenedBundle | undefined, context: InvoiceContext): Invoice {
+  if (invoice.kind === 'blue') {
+    if (adjustment !== undefined || invoice.credit !== undefined) throw new InvoiceInvalidError('mismatch', 'a blue invoice carries no credit and no adjustment proof');
+    return buildInvoice(sealedTrip, context, invoice.proofs);
+  }
+  if (adjustment === undefined || invoice.credit === undefined) throw new InvoiceInvalidError('mismatch', 'a red invoice needs its credit and the adjustment proof');
+  if (adjustment.entry.type !== 'adjustment') throw new InvoiceInvalidError('leaf', `${adjustment.at}.leaf is a ${adjustment.entry.type} entry, not an adjustment`);
+  const credit = adjustment.entry.adjustment;
+  const { trip } = sealedTrip;
+  if (credit.tripId !== trip.tripId || credit.account !== trip.account) throw new InvoiceInvalidError('mismatch', 'the adjustment is of another trip');
+  if (adjustment.logIndex <= sealedTrip.logIndex) throw new InvoiceInvalidError('mismatch', 'the adjustment comes before its trip in the log');
+  if (credit.amountFen > trip.chargedFen) throw new InvoiceInvalidError('mismatch', 'the adjustment credits more than the trip charged');
+  if (adjustment.note !== invoice.proofs.trip.checkpoint) throw new InvoiceInvalidError('checkpoint', 'the adjustment is against another checkpoint than its trip');
+  return buildCreditInvoice({ chain: invoice.chain, logIndex: adjustment.logIndex, adjustment: credit }, sealedTrip, context, invoice.proofs);
+}
+
+function checkSince(invoice: Invoice, checkpoint: Checkpoint, options: VerifyInvoiceOptions, origin: string): number {
+  let kept: Checkpoint;
+  try {
+    kept = openCheckpoint(options.since!, { verifiers: options.verifierKeys, origin, ...(options.ed25519 ? { ed25519: options.ed25519 } : {}) }).checkpoint;
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new InvoiceInvalidError('consistency', `the kept checkpoint: ${error.message}`);
+    throw error;
+  }
+  const [older, newer] = kept.treeSize <= checkpoint.treeSize ? [kept, checkpoint] : [checkpoint, kept];
+  const proof = invoice.consistency;
+  if (older.treeSize !== newer.treeSize && older.treeSize !== 0) {
+    if (proof === undefined) {
+      throw new InvoiceInvalidError('consistency', `no consistency proof between tree sizes ${older.treeSize} and ${newer.treeSize}; fetch the invoice with ?since=${kept.treeSize}`);
+    }
+    if (proof.fromSize !== older.treeSize || proof.toSize !== newer.treeSize) {
+      throw new InvoiceInvalidError('consistency', `the consistency proof is from ${proof.fromSize} to ${proof.toSize}, not ${older.treeSize} to ${newer.treeSize}`);
+    }
+  }
+  try {
+    verifyConsistency(nobleHasher, older.treeSize, newer.treeSize, (proof?.hashes ?? []).map((hash) => hexToBytes(hash)), older.rootHash, newer.rootHash);
+  } catch (error) {
+    if (error instanceof VerificationError) throw new InvoiceInvalidError('consistency', `the kept checkpoint and the invoice's are not of one append-only log: ${error.message}`);
+    throw error;
+  }
+  return kept.treeSize;
+}
+
+function withoutConsistency(invoice: Invoice): Omit<Invoice, 'consistency'> {
+  const { consistency: _consistency, ...rest } = invoice;
+  return rest;
+}
+
+/** The path of the first field where a and b differ (key order ignored), or null. */
+function firstDifference(a: unknown, b: unknown, path: string): string | null {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b) ? null : path || '(document)';
+  if (Array.isArray(a) !== Array.isArray(b)) return path || '(document)';
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    const at = Array.isArray(a) ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
+    const difference = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at);
+    if (difference !== null) return difference;
+  }
+  return null;
+}
+
+function equalHashes(a: Hash, b: Hash): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

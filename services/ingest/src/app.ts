@@ -1,4 +1,5 @@
 import {
+  docsPageRoutes,
   genericProblemTypes,
   type HealthRoutes,
   type Logger,
@@ -12,7 +13,6 @@ import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.js';
 import type { IngestConfig } from './config.js';
 import type { DeviceDoor } from './device-door.js';
-import { docsPageRoutes } from './docs-page.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { ingestOpenApi } from './openapi.js';
 import { ingestProblemTypes } from './problem-types.js';

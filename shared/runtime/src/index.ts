@@ -45,6 +45,7 @@ export {
   zodIssueParams,
 } from './problem.js';
 export { readBodyLimited } from './body.js';
+export { docsPageRoutes } from './docs-page.js';
 export { problemDocsRoutes } from './problem-docs.js';
 export { serviceApp, type ServiceAppOptions } from './service-app.js';
 export { notFoundProblem, onProblemError, problemContentType, problemResponse } from './problem-http.js';

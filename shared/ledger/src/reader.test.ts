@@ -69,6 +69,12 @@ describe('LedgerReader', () => {
     expect(reader.chain(1)).toMatchObject({ treeSize: 1_200, blockHeight: 1, nextOffset: 1_200 });
   });
 
+  it('finds the checkpoint of the block that sealed a leaf', () => {
+    expect([0, 599, 600, 1_199].map((index) => reader.sealingCheckpoint(0, index)?.treeSize)).toEqual([600, 600, 1_200, 1_200]);
+    expect(reader.sealingCheckpoint(0, 1_200)).toBeUndefined();
+    expect(reader.sealingCheckpoint(7, 0)).toBeUndefined();
+  });
+
   it('refuses proofs past the chain\'s latest checkpoint', () => {
     expect(() => reader.inclusionProof(0, 5, 1_201)).toThrow(new ProofRequestError('chain 0 has 1200 sealed entries, not 1201'));
     expect(() => reader.inclusionProof(0, 1_200, 1_200)).toThrow(ProofRequestError);

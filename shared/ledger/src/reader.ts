@@ -103,6 +103,8 @@ function prepareReaderStatements(db: Database.Database) {
       `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? ORDER BY block_height DESC LIMIT 1`),
     checkpointAtSize: db.prepare<[number, number], CheckpointRow>(
       `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? AND tree_size = ? ORDER BY block_height LIMIT 1`),
+    sealingCheckpoint: db.prepare<[number, number], CheckpointRow>(
+      `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? AND tree_size > ? ORDER BY tree_size, block_height LIMIT 1`),
     checkpoints: db.prepare<[number, number, number], CheckpointRow>(
       `SELECT ${checkpointColumns} FROM checkpoints WHERE chain = ? AND block_height >= ? ORDER BY block_height LIMIT ?`),
     chains: db.prepare<[], ChainRowOut>('SELECT chain, tree_size, block_height, next_offset, checkpoint FROM chains ORDER BY chain'),
@@ -202,6 +204,13 @@ export class LedgerReader {
   /** The chain's latest checkpoint, or the first one of tree size `treeSize` (empty blocks repeat a size). */
   checkpoint(chain: number, treeSize?: number): StoredCheckpoint | undefined {
     const row = treeSize === undefined ? this.#s.latestCheckpoint.get(chain) : this.#s.checkpointAtSize.get(chain, treeSize);
+    return row === undefined ? undefined : storedCheckpoint(row);
+  }
+
+  /** The checkpoint of the block that sealed leaf `logIndex`: the first whose tree holds it. */
+  sealingCheckpoint(chain: number, logIndex: number): StoredCheckpoint | undefined {
+    aSafeUint(logIndex, 'logIndex');
+    const row = this.#s.sealingCheckpoint.get(chain, logIndex);
     return row === undefined ? undefined : storedCheckpoint(row);
   }
 

@@ -45,6 +45,7 @@ export {
   zodIssueParams,
 } from './problem.js';
 export { readBodyLimited } from './body.js';
+export { bearerToken, definedOnly, parseRequest, pathParam, readJsonBody, requireAdminToken } from './request.js';
 export { docsPageRoutes } from './docs-page.js';
 export { problemDocsRoutes } from './problem-docs.js';
 export { serviceApp, type ServiceAppOptions } from './service-app.js';

@@ -1,7 +1,6 @@
 import { tapAcceptedSchema, tapBatchSchema, tapInputSchema, tapRequestSchema } from '@fareledger/domain/tap-schema';
 import { authorizationScheme } from '@fareledger/device-auth';
-import { genericProblemTypes, problemSchema, problemTypeUri } from '@fareledger/runtime';
-import { z } from 'zod';
+import { genericProblemTypes, type JsonObject, openApiComponents, problemResponsesOf, problemSchema } from '@fareledger/runtime';
 import {
   deviceDetailsSchema,
   deviceKeySchema,
@@ -21,8 +20,6 @@ export interface OpenApiLimits {
   readonly signatureSkewMsMax: number;
 }
 
-type JsonObject = Record<string, unknown>;
-
 const componentSchemas = {
   TapInput: tapInputSchema,
   TapBatch: tapBatchSchema,
@@ -40,18 +37,7 @@ const componentSchemas = {
 
 type ComponentName = keyof typeof componentSchemas;
 
-/** JSON Schema 2020-12 (which OpenAPI 3.1 uses as is) generated from the zod schemas that validate requests. */
-function components(): Record<ComponentName, JsonObject> {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(componentSchemas)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io: 'input', uri: (id) => `#/components/schemas/${id}` });
-  const out: Record<string, JsonObject> = {};
-  for (const [id, schema] of Object.entries(schemas)) {
-    const { $schema: _schema, $id: _id, ...rest } = schema as JsonObject;
-    out[id] = rest;
-  }
-  return out as Record<ComponentName, JsonObject>;
-}
+const components = (): Record<ComponentName, JsonObject> => openApiComponents(componentSchemas);
 
 const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: ComponentName) => ({ 'application/json': { schema: ref(name) } });
@@ -59,23 +45,7 @@ const json = (name: ComponentName) => ({ 'application/json': { schema: ref(name)
 const allProblemTypes = { ...genericProblemTypes, ...ingestProblemTypes };
 type ProblemSlug = keyof typeof allProblemTypes;
 
-/** One response per status, listing the problem types it can carry (each documented at its URI). */
-function problemResponses(slugs: readonly ProblemSlug[]): JsonObject {
-  const byStatus = new Map<number, ProblemSlug[]>();
-  for (const slug of slugs) {
-    const { status } = allProblemTypes[slug];
-    byStatus.set(status, [...(byStatus.get(status) ?? []), slug]);
-  }
-  const responses: JsonObject = {};
-  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const lines = group.map((slug) => `\`${problemTypeUri({ slug })}\`: ${allProblemTypes[slug].title}.`);
-    responses[String(status)] = {
-      description: lines.join(' '),
-      content: { 'application/problem+json': { schema: ref('Problem') } },
-    };
-  }
-  return responses;
-}
+const problemResponses = problemResponsesOf(allProblemTypes, ref('Problem'));
 
 const adminSecurity = [{ adminToken: [] }];
 const adminProblems: ProblemSlug[] = ['unauthenticated', 'internal'];

@@ -47,6 +47,7 @@ export {
 export { readBodyLimited } from './body.js';
 export { bearerToken, definedOnly, parseRequest, pathParam, readJsonBody, requireAdminToken } from './request.js';
 export { docsPageRoutes } from './docs-page.js';
+export { type JsonObject, openApiComponents, problemResponsesOf } from './openapi.js';
 export { problemDocsRoutes } from './problem-docs.js';
 export { serviceApp, type ServiceAppOptions } from './service-app.js';
 export { notFoundProblem, onProblemError, problemContentType, problemResponse } from './problem-http.js';

@@ -7,7 +7,7 @@ import { type Hash, nobleHasher, VerificationError, verifyConsistency, verifyInc
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { InvoiceInvalidError } from './errors.js';
 import { buildCreditInvoice, buildInvoice, type Invoice, type InvoiceContext, type SealedTrip } from './invoice.js';
-import { invoiceSchema } from './invoice-schema.js';
+import { invoiceSchema, proofBundleSchema } from './invoice-schema.js';
 import { formatTlogProof, type ProofBundle } from './proof-bundle.js';
 
 // The offline verifier: given an invoice document and the ledger's verifier keys, and
@@ -80,6 +80,37 @@ export function verifyInvoice(document: unknown, options: VerifyInvoiceOptions):
     signedBy: [...opener.signers],
     statedNotBound,
     ...(sinceTreeSize === undefined ? {} : { sinceTreeSize }),
+  };
+}
+
+export interface EntryProofVerification {
+  readonly chain: number;
+  readonly logIndex: number;
+  /** The entry the leaf holds, decoded. */
+  readonly entry: Entry;
+  readonly origin: string;
+  readonly treeSize: number;
+  readonly sealedAtMs: number;
+  readonly signedBy: readonly string[];
+}
+
+/**
+ * Checks one proof bundle alone (what a printed invoice's QR code carries): the leaf is in
+ * the chain's log under a checkpoint signed by a trusted key. Throws InvoiceInvalidError.
+ */
+export function verifyEntryProof(chain: number, bundle: unknown, options: VerifyInvoiceOptions): EntryProofVerification {
+  const parsed = proofBundleSchema.safeParse(bundle);
+  if (!parsed.success) throw new InvoiceInvalidError('malformed', `not a proof bundle: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+  const opener = new BundleOpener(chain, options);
+  const opened = opener.open(parsed.data, 'proof');
+  return {
+    chain,
+    logIndex: opened.logIndex,
+    entry: opened.entry,
+    origin: opener.origin,
+    treeSize: opened.checkpoint.treeSize,
+    sealedAtMs: opened.checkpoint.fareledger!.sealedAtMs,
+    signedBy: [...opener.signers],
   };
 }
 

@@ -1,0 +1,44 @@
+import type { LedgerReader } from '@fareledger/ledger';
+import { docsPageRoutes, genericProblemTypes, type HealthRoutes, type Logger, type Metrics, problemDocsRoutes, serviceApp } from '@fareledger/runtime';
+import type { Hono } from 'hono';
+import type { AccessRegistry } from './access-registry.js';
+import { adminRoutes } from './admin-routes.js';
+import type { InvoiceAuditConfig } from './config.js';
+import type { Follower } from './follower.js';
+import type { InvoiceIssuer } from './issuer.js';
+import type { LedgerIndex } from './ledger-index.js';
+import { invoiceAuditOpenApi } from './openapi.js';
+import { invoiceProblemTypes } from './problem-types.js';
+import { transparencyRoutes } from './transparency-routes.js';
+import { walletRoutes } from './wallet-routes.js';
+
+export interface InvoiceAuditAppDeps {
+  readonly config: Pick<InvoiceAuditConfig, 'adminToken' | 'waitMsMax' | 'pageSizeMax'>;
+  readonly reader: LedgerReader;
+  readonly index: LedgerIndex;
+  readonly issuer: InvoiceIssuer;
+  readonly access: AccessRegistry;
+  readonly follower: Follower;
+  readonly metrics: Metrics;
+  readonly health: HealthRoutes;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** The invoice and audit HTTP app: every route, no socket (tests drive it with app.request()). */
+export function createInvoiceAuditApp(deps: InvoiceAuditAppDeps): Hono {
+  const { config } = deps;
+  const app = serviceApp({ metrics: deps.metrics, logger: deps.logger, health: deps.health });
+  const wallet = walletRoutes({
+    access: deps.access, issuer: deps.issuer, index: deps.index, follower: deps.follower,
+    waitMsMax: config.waitMsMax, pageSizeMax: config.pageSizeMax, ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  app.route('/v1', transparencyRoutes(deps.reader));
+  app.route('/v1/admin', adminRoutes({ access: deps.access, adminToken: config.adminToken }));
+  app.route('/v1', wallet);
+  const openapi = JSON.stringify(invoiceAuditOpenApi(config));
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.route('/', docsPageRoutes({ title: 'Fareledger invoices and audit API', openapiPath: '/openapi.json' }));
+  app.route('/', problemDocsRoutes({ ...genericProblemTypes, ...invoiceProblemTypes }));
+  return app;
+}

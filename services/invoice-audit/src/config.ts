@@ -1,0 +1,43 @@
+import { type ConfigOf, configHelp, envInt, envPath, envString, loadConfig, logLevelSetting } from '@fareledger/runtime';
+
+const second = 1000;
+const minute = 60 * second;
+
+/** Every setting of the invoice and audit service, read once from the environment at start-up. */
+export const invoiceAuditConfigSpec = {
+  host: { env: 'INVOICE_HOST', default: '127.0.0.1', schema: envString(), description: 'Address to listen on; 0.0.0.0 for every interface.' },
+  port: { env: 'INVOICE_PORT', default: '8083', schema: envInt({ min: 0, max: 65_535 }), description: 'TCP port; 0 picks a free one (logged).' },
+  logLevel: logLevelSetting,
+
+  ledgerPath: { env: 'LEDGER_PATH', default: 'data/ledger.db', schema: envPath(), description: 'SQLite file of the ledger the batcher writes (read-only here).' },
+  indexPath: { env: 'INVOICE_INDEX_PATH', default: 'data/invoice-index.db', schema: envPath(), description: "SQLite file of this service's read copy (invoices by account, taps, totals). Derived from the ledger: delete it to rebuild." },
+  accessPath: { env: 'INVOICE_ACCESS_PATH', default: 'data/access.db', schema: envPath(), description: 'SQLite file of wallet and auditor tokens (their SHA-256 only; keep it 0600).' },
+  operatorsPath: { env: 'INVOICE_OPERATORS_PATH', default: '', schema: envString({ lengthMin: 0 }), description: 'JSON operator registry (sellers, taxpayer ids, VAT rates); empty for the shipped shared/invoice/data/operators.json.' },
+  adminToken: { env: 'INVOICE_ADMIN_TOKEN', schema: envString({ lengthMin: 32, lengthMax: 256, pattern: /^[\x21-\x7e]+$/ }), secret: true, description: 'Bearer token of the admin API (wallet and auditor tokens). At least 32 printable characters; generate with `openssl rand -base64 32`.' },
+
+  followIntervalMs: { env: 'INVOICE_FOLLOW_INTERVAL_MS', default: '20', schema: envInt({ min: 1, max: 10 * second }), description: 'How often the read copy looks for newly sealed blocks.' },
+  followBatchEntriesMax: { env: 'INVOICE_FOLLOW_BATCH_ENTRIES_MAX', default: '4096', schema: envInt({ min: 1, max: 100_000 }), description: 'Most entries indexed in one transaction (the event loop serves requests between them).' },
+  waitMsMax: { env: 'INVOICE_WAIT_MS_MAX', default: '30000', schema: envInt({ min: 0, max: 5 * minute }), description: 'Longest `waitMs` a wallet may ask for on /v1/taps/{tapId}/invoice.' },
+  invoiceCacheEntriesMax: { env: 'INVOICE_CACHE_ENTRIES_MAX', default: '20000', schema: envInt({ min: 0, max: 10_000_000 }), description: 'Issued invoices kept in memory (an invoice never changes once issued: its proofs are against the checkpoint that sealed it).' },
+  accessRefreshMs: { env: 'INVOICE_ACCESS_REFRESH_MS', default: '1000', schema: envInt({ min: 10, max: minute }), description: 'How soon a token revoked through another process sharing the access file stops working here.' },
+  pageSizeMax: { env: 'INVOICE_PAGE_SIZE_MAX', default: '200', schema: envInt({ min: 1, max: 1000 }), description: 'Most items in one page of a listing.' },
+
+  headersTimeoutMs: { env: 'INVOICE_HEADERS_TIMEOUT_MS', default: '10000', schema: envInt({ min: 100, max: 5 * minute }), description: 'A client must send its request headers within this time.' },
+  requestTimeoutMs: { env: 'INVOICE_REQUEST_TIMEOUT_MS', default: '60000', schema: envInt({ min: 100, max: 10 * minute }), description: 'A client must send its whole request within this time; long polls (waitMs) are bounded by it too.' },
+  keepAliveTimeoutMs: { env: 'INVOICE_KEEP_ALIVE_TIMEOUT_MS', default: '65000', schema: envInt({ min: 1000, max: 10 * minute }), description: 'Idle keep-alive connections are closed after this.' },
+  shutdownMsMax: { env: 'INVOICE_SHUTDOWN_MS_MAX', default: '15000', schema: envInt({ min: 1000, max: 10 * minute }), description: 'On SIGINT/SIGTERM: finish requests and close within this, else exit 1.' },
+} as const;
+
+export type InvoiceAuditConfig = ConfigOf<typeof invoiceAuditConfigSpec>;
+
+export const invoiceAuditHelp = configHelp({
+  command: 'npm run invoice-audit   (or: tsx services/invoice-audit/src/main.ts)',
+  summary:
+    'E-invoices with proofs for wallets, the public transparency door (keys, checkpoints, proofs) and the audit door for the tax bureau, read from the ledger.',
+  spec: invoiceAuditConfigSpec,
+});
+
+/** Reads and checks the config; throws ConfigError naming every bad variable. */
+export function loadInvoiceAuditConfig(env: Readonly<Record<string, string | undefined>> = process.env): InvoiceAuditConfig {
+  return loadConfig(invoiceAuditConfigSpec, env, { prefixes: ['INVOICE_'] });
+}

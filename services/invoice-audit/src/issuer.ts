@@ -1,0 +1,127 @@
+import type { StoredCheckpoint } from '@fareledger/ledger';
+import { decodeEntry } from '@fareledger/codecs';
+import { type Entry, type Tap } from '@fareledger/domain';
+import type { MetroNetwork } from '@fareledger/domain/fares';
+import {
+  buildCreditInvoice, buildInvoice, type Invoice, type InvoiceConsistency, type InvoiceContext, type InvoiceProofs,
+  type OperatorRegistry, parseInvoiceNumber, proofBundle, type SealedTrip, sellerOf,
+} from '@fareledger/invoice';
+import type { LedgerReader } from '@fareledger/ledger';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { LedgerIndex } from './ledger-index.js';
+
+// Issues invoices from the ledger: an entry's invoice is built from the entry, its taps and
+// their proofs against the checkpoint of the block that sealed it. That makes an invoice a
+// fixed document (fetched twice, it is the same bytes), so issued invoices are cached.
+
+export interface IssuedInvoice {
+  readonly invoice: Invoice;
+  /** JSON of the invoice, as served. */
+  readonly json: string;
+}
+
+export class InvoiceIssuer {
+  readonly #cache = new Map<string, IssuedInvoice>();
+
+  constructor(
+    readonly reader: LedgerReader,
+    readonly index: LedgerIndex,
+    readonly operators: OperatorRegistry,
+    readonly network: MetroNetwork,
+    readonly cacheEntriesMax: number,
+  ) {}
+
+  /** The invoice of this number, or undefined: no such entry, a tap entry, not yet indexed, or a number that is not this entry's. */
+  byNumber(number: string): IssuedInvoice | undefined {
+    const parts = parseInvoiceNumber(number);
+    if (parts === null) return undefined;
+    const issued = this.at(parts.chain, parts.logIndex);
+    return issued?.invoice.number === number ? issued : undefined;
+  }
+
+  /** The invoice of the trip or adjustment entry at (chain, logIndex), once the read copy has indexed it. */
+  at(chain: number, logIndex: number): IssuedInvoice | undefined {
+    if (logIndex >= this.index.followedSize(chain)) return undefined;
+    const key = `${chain}/${logIndex}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) {
+      this.#cache.delete(key);
+      this.#cache.set(key, cached);
+      return cached;
+    }
+    const invoice = this.#issue(chain, logIndex);
+    if (invoice === undefined) return undefined;
+    const issued = { invoice, json: JSON.stringify(invoice) };
+    if (this.cacheEntriesMax > 0) {
+      if (this.#cache.size >= this.cacheEntriesMax) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(key, issued);
+    }
+    return issued;
+  }
+
+  /** A consistency proof between tree size `since` and the invoice's, for a wallet that kept a checkpoint of that size. */
+  consistency(invoice: Invoice, since: number): InvoiceConsistency {
+    const size = invoice.proofs.trip.treeSize;
+    const [fromSize, toSize] = since <= size ? [since, size] : [size, since];
+    const hashes = this.reader.consistencyProof(invoice.chain, fromSize, toSize).map((hash) => bytesToHex(hash));
+    return { fromSize, toSize, hashes };
+  }
+
+  #issue(chain: number, logIndex: number): Invoice | undefined {
+    const entry = this.#entry(chain, logIndex);
+    if (entry === undefined || entry.type === 'tap') return undefined;
+    const checkpoint = this.reader.sealingCheckpoint(chain, logIndex);
+    if (checkpoint === undefined) return undefined;
+    if (entry.type === 'trip') {
+      const sealed = this.#sealedTrip(chain, logIndex, entry.trip);
+      return buildInvoice(sealed, this.#context(sealed.trip, checkpoint), this.#proofs(sealed, checkpoint));
+    }
+    const original = this.index.trip(entry.adjustment.tripId);
+    if (original === undefined || original.chain !== chain) return undefined;
+    const tripEntry = this.#entry(chain, original.logIndex);
+    if (tripEntry?.type !== 'trip') return undefined;
+    const sealed = this.#sealedTrip(chain, original.logIndex, tripEntry.trip);
+    const proofs = { ...this.#proofs(sealed, checkpoint), adjustment: this.#bundle(chain, logIndex, checkpoint) };
+    return buildCreditInvoice({ chain, logIndex, adjustment: entry.adjustment }, sealed, this.#context(sealed.trip, checkpoint), proofs);
+  }
+
+  #sealedTrip(chain: number, logIndex: number, trip: SealedTrip['trip']): SealedTrip & { readonly tapIndexes: number[] } {
+    const taps: Tap[] = [];
+    const tapIndexes: number[] = [];
+    for (const key of trip.tapKeys) {
+      const at = this.index.tapIndex(key);
+      const entry = at === undefined ? undefined : this.#entry(at.chain, at.logIndex);
+      if (at === undefined || entry?.type !== 'tap' || at.chain !== chain) throw new Error(`trip ${trip.tripId} names tap ${key}, which chain ${chain} does not hold before it`);
+      taps.push(entry.tap);
+      tapIndexes.push(at.logIndex);
+    }
+    return { chain, logIndex, trip, taps, tapIndexes };
+  }
+
+  #proofs(sealed: SealedTrip & { readonly tapIndexes: number[] }, checkpoint: StoredCheckpoint): InvoiceProofs {
+    return {
+      trip: this.#bundle(sealed.chain, sealed.logIndex, checkpoint),
+      taps: sealed.tapIndexes.map((index) => this.#bundle(sealed.chain, index, checkpoint)),
+    };
+  }
+
+  #bundle(chain: number, logIndex: number, checkpoint: StoredCheckpoint) {
+    const leaf = this.reader.entry(chain, logIndex)!.bytes;
+    const hashes = this.reader.inclusionProof(chain, logIndex, checkpoint.treeSize);
+    return proofBundle({ leaf, logIndex, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, hashes, checkpoint: checkpoint.note });
+  }
+
+  #context(trip: SealedTrip['trip'], checkpoint: StoredCheckpoint): InvoiceContext {
+    const stations = this.network;
+    return {
+      ...sellerOf(this.operators.operator(trip.operatorId), trip.operatorId, trip.mode),
+      stationName: (stationId) => stations.stations[stations.stationIndex(stationId)]?.name ?? stationId,
+      sealedAtMs: checkpoint.sealedAtMs,
+    };
+  }
+
+  #entry(chain: number, logIndex: number): Entry | undefined {
+    const stored = this.reader.entry(chain, logIndex);
+    return stored === undefined ? undefined : decodeEntry(stored.bytes);
+  }
+}

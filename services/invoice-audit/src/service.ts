@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { loadSzmNetwork } from '@fareledger/domain/node-data';
+import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoice';
+import { loadSzmOperators } from '@fareledger/invoice/node-data';
+import { LedgerReader } from '@fareledger/ledger';
+import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
+import { Counter, Gauge } from 'prom-client';
+import { AccessRegistry } from './access-registry.js';
+import { createInvoiceAuditApp } from './app.js';
+import type { InvoiceAuditConfig } from './config.js';
+import { Follower } from './follower.js';
+import { InvoiceIssuer } from './issuer.js';
+import { LedgerIndex } from './ledger-index.js';
+
+/** A running invoice and audit service. */
+export interface InvoiceAuditHandle {
+  readonly url: string;
+  /** Indexes everything sealed so far (tests). */
+  catchUp(): Promise<void>;
+  /**
+   * The shutdown contract: readiness turns false; long polls answer at once; the server
+   * stops accepting and lets in-flight requests finish; following stops; the index, the
+   * access file and the ledger reader close.
+   */
+  stop(): Promise<void>;
+}
+
+export interface StartInvoiceAuditOptions {
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+export async function startInvoiceAudit(config: InvoiceAuditConfig, options: StartInvoiceAuditOptions): Promise<InvoiceAuditHandle> {
+  const { logger } = options;
+  const operators = loadOperators(config.operatorsPath);
+  const reader = LedgerReader.open({ path: config.ledgerPath });
+  const closers: (() => void)[] = [() => reader.close()];
+  try {
+    const index = LedgerIndex.open({ path: config.indexPath, logName: reader.logName, operators });
+    closers.push(() => index.close());
+    const access = AccessRegistry.open({ path: config.accessPath, refreshMs: config.accessRefreshMs });
+    closers.push(() => access.close());
+    const metrics = createMetrics({ service: 'invoice-audit' });
+    const indexed = new Counter({ name: 'invoice_index_entries_total', help: 'Ledger entries indexed into the read copy.', registers: [metrics.registry] });
+    const follower = new Follower({
+      reader, index, intervalMs: config.followIntervalMs, batchEntriesMax: config.followBatchEntriesMax, logger,
+      onIndexed: (entries) => indexed.inc(entries),
+    });
+    new Gauge({
+      name: 'invoice_index_lag_entries', help: 'Sealed entries not yet in the read copy, all chains.', registers: [metrics.registry],
+      collect() {
+        this.set(reader.chains().reduce((lag, chain) => lag + chain.treeSize - index.followedSize(chain.chain), 0));
+      },
+    });
+    const issuer = new InvoiceIssuer(reader, index, operators, loadSzmNetwork(), config.invoiceCacheEntriesMax);
+    const health = healthRoutes({
+      ready: async () => ({ checks: { ledger: follower.lastError === undefined ? { ok: true } : { ok: false, detail: 'the ledger cannot be read' } } }),
+      stoppingSignal: options.signal,
+    });
+    const app = createInvoiceAuditApp({ config, reader, index, issuer, access, follower, metrics, health, logger, ...(options.signal ? { signal: options.signal } : {}) });
+    await follower.catchUp();
+    follower.start();
+    closers.unshift(() => void follower.stop());
+    const server = await listen(app, {
+      host: config.host, port: config.port, headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs, closeMsMax: config.waitMsMax + 1000,
+    });
+    logger.info({ url: server.url, ledger: config.ledgerPath, logName: reader.logName, docs: `${server.url}/docs` }, 'invoice-audit listening');
+    let stopped: Promise<void> | undefined;
+    return {
+      url: server.url,
+      catchUp: () => follower.catchUp(),
+      stop: () =>
+        (stopped ??= (async () => {
+          health.markStopping();
+          await server.close();
+          await follower.stop();
+          for (const close of closers.reverse()) close();
+        })()),
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) close();
+    throw error;
+  }
+}
+
+function loadOperators(path: string): OperatorRegistry {
+  if (path === '') return loadSzmOperators();
+  return parseOperatorRegistry(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
+}

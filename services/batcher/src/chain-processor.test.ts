@@ -9,6 +9,7 @@ import { examples, type MetroTap, tapEntry } from '@fareledger/domain';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import type { TripBuilderConfig } from '@fareledger/domain/pairing';
 import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey, verifyChain } from '@fareledger/ledger';
+import { tsWorkerBootUrl } from '@fareledger/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BlockSink, inlineBlockSink, ThreadBlockSink } from './block-sink.js';
 import { BuilderReplayError } from './builder-replay.js';
@@ -54,7 +55,7 @@ function open(name: string, options: OpenOptions = {}) {
 async function startCommitThread(name: string) {
   const { port1, port2 } = new MessageChannel();
   const answers = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+  const worker = new Worker(tsWorkerBootUrl, {
     workerData: {
       entryUrl: new URL('./commit-worker.ts', import.meta.url).href, ledgerPath: path.join(dir, `${name}.db`), logName: 'fareledger.test/szm',
       busyTimeoutMs: 1_000, channels: [{ port: port1, answers }],

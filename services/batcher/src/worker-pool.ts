@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { assert } from '@fareledger/domain';
 import type { SealedBlock } from '@fareledger/ledger';
+import { tsWorkerBootUrl } from '@fareledger/runtime';
 import type { SourceHandlers, SourceRecord } from './source.js';
 import {
   type ChainWorkerConfig,
@@ -29,8 +30,8 @@ export interface WorkerPoolOptions extends ChainWorkerConfig {
 }
 
 // Workers run the TypeScript sources as the main thread does, through tsx's loader, which
-// worker-boot.mjs registers in the thread.
-const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
+// runtime's worker-boot.mjs registers in the thread.
+const bootUrl = tsWorkerBootUrl;
 const chainWorkerUrl = new URL('./chain-worker.ts', import.meta.url).href;
 const commitWorkerUrl = new URL('./commit-worker.ts', import.meta.url).href;
 

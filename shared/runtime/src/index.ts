@@ -50,4 +50,5 @@ export { docsPageRoutes } from './docs-page.js';
 export { type JsonObject, openApiComponents, problemResponsesOf } from './openapi.js';
 export { problemDocsRoutes } from './problem-docs.js';
 export { serviceApp, type ServiceAppOptions } from './service-app.js';
+export { tsWorkerBootUrl } from './ts-worker.js';
 export { notFoundProblem, onProblemError, problemContentType, problemResponse } from './problem-http.js';

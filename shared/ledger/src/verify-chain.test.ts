@@ -80,6 +80,14 @@ describe('verifyChain', () => {
     expect(verify(basePath, 2)).toEqual({ chain: 2, ok: true, blocksVerified: 0, entriesVerified: 0, failure: null });
   });
 
+  it('reports progress after each block that passed', () => {
+    const reader = LedgerReader.open({ path: basePath, logName });
+    const progress: [number, number][] = [];
+    verifyChain(reader, 0, verifiers, { onProgress: (blocks, entries) => progress.push([blocks, entries]) });
+    reader.close();
+    expect(progress).toEqual([[1, 300], [2, 600], [3, 900]]);
+  });
+
   const cases: [string, (db: Database.Database) => void, ChainVerification['failure'] & object, number][] = [
     ['a flipped byte in an entry', flipEntry(400, 30), { kind: 'root', blockHeight: 1, message: 'block 1: the stored entries 0..599 give another root than its checkpoint' }, 1],
     ['a flipped byte in a tile the proofs do not read', flipTile(0, 1, 4 * 32 + 7),

@@ -64,6 +64,8 @@ export interface VerifyChainOptions {
    * index holds exactly the tap entries (default true; a few µs per entry).
    */
   readonly decodeEntries?: boolean;
+  /** Called after each block that passed, with the blocks and entries verified so far. */
+  readonly onProgress?: (blocksVerified: number, entriesVerified: number) => void;
 }
 
 const entriesPerRead = 4_096;
@@ -93,7 +95,7 @@ export function verifyChain(
   options: VerifyChainOptions = {},
 ): ChainVerification {
   aSafeUint(chain, 'chain');
-  const verifier = new ChainVerifier(reader, chain, verifiers, options.decodeEntries ?? true);
+  const verifier = new ChainVerifier(reader, chain, verifiers, options.decodeEntries ?? true, options.onProgress);
   return reader.read(() => {
     try {
       verifier.run();
@@ -123,6 +125,7 @@ class ChainVerifier {
     private readonly chain: number,
     private readonly verifiers: readonly VerifierKey[],
     private readonly decodeEntries: boolean,
+    private readonly onProgress: ((blocksVerified: number, entriesVerified: number) => void) | undefined,
   ) {
     this.#origin = checkpointOrigin(reader.logName, chain);
   }
@@ -134,6 +137,7 @@ class ChainVerifier {
         this.#verifyBlock(stored);
         this.blocks += 1;
         this.verifiedSize = this.range.size;
+        this.onProgress?.(this.blocks, this.verifiedSize);
       }
       if (page.length < checkpointsPerRead) break;
     }

@@ -3,6 +3,8 @@ import { docsPageRoutes, genericProblemTypes, type HealthRoutes, type Logger, ty
 import type { Hono } from 'hono';
 import type { AccessRegistry } from './access-registry.js';
 import { adminRoutes } from './admin-routes.js';
+import type { AuditJobs } from './audit-jobs.js';
+import { auditRoutes } from './audit-routes.js';
 import type { InvoiceAuditConfig } from './config.js';
 import type { Follower } from './follower.js';
 import type { InvoiceIssuer } from './issuer.js';
@@ -19,6 +21,9 @@ export interface InvoiceAuditAppDeps {
   readonly issuer: InvoiceIssuer;
   readonly access: AccessRegistry;
   readonly follower: Follower;
+  readonly jobs: AuditJobs;
+  /** The verifier key of the key that signs audit results. */
+  readonly auditVerifierKey: string;
   readonly metrics: Metrics;
   readonly health: HealthRoutes;
   readonly logger: Logger;
@@ -33,7 +38,8 @@ export function createInvoiceAuditApp(deps: InvoiceAuditAppDeps): Hono {
     access: deps.access, issuer: deps.issuer, index: deps.index, follower: deps.follower,
     waitMsMax: config.waitMsMax, pageSizeMax: config.pageSizeMax, ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  app.route('/v1', transparencyRoutes(deps.reader));
+  app.route('/v1', transparencyRoutes(deps.reader, deps.auditVerifierKey));
+  app.route('/v1/audit', auditRoutes({ access: deps.access, reader: deps.reader, index: deps.index, issuer: deps.issuer, jobs: deps.jobs }));
   app.route('/v1/admin', adminRoutes({ access: deps.access, adminToken: config.adminToken }));
   app.route('/v1', wallet);
   const openapi = JSON.stringify(invoiceAuditOpenApi(config));

@@ -1,4 +1,4 @@
-import { type ConfigOf, configHelp, envInt, envPath, envString, loadConfig, logLevelSetting } from '@fareledger/runtime';
+import { type ConfigOf, configHelp, envBool, envInt, envPath, envString, loadConfig, logLevelSetting } from '@fareledger/runtime';
 
 const second = 1000;
 const minute = 60 * second;
@@ -14,6 +14,11 @@ export const invoiceAuditConfigSpec = {
   accessPath: { env: 'INVOICE_ACCESS_PATH', default: 'data/access.db', schema: envPath(), description: 'SQLite file of wallet and auditor tokens (their SHA-256 only; keep it 0600).' },
   operatorsPath: { env: 'INVOICE_OPERATORS_PATH', default: '', schema: envString({ lengthMin: 0 }), description: 'JSON operator registry (sellers, taxpayer ids, VAT rates); empty for the shipped shared/invoice/data/operators.json.' },
   adminToken: { env: 'INVOICE_ADMIN_TOKEN', schema: envString({ lengthMin: 32, lengthMax: 256, pattern: /^[\x21-\x7e]+$/ }), secret: true, description: 'Bearer token of the admin API (wallet and auditor tokens). At least 32 printable characters; generate with `openssl rand -base64 32`.' },
+
+  auditKeyPath: { env: 'INVOICE_AUDIT_KEY_PATH', default: 'data/audit.key', schema: envPath(), description: 'Ed25519 note signing key (PRIVATE+KEY+... format, mode 0600) that signs audit results. Must exist unless INVOICE_DEV_CREATE_KEY=true.' },
+  devCreateKey: { env: 'INVOICE_DEV_CREATE_KEY', default: 'false', schema: envBool(), description: 'Embedded dev mode only: create the audit key on first start if missing (logged loudly). Never in production.' },
+  auditKeyName: { env: 'INVOICE_AUDIT_KEY_NAME', default: 'fareledger.example/szm-audit-dev', schema: envString({ pattern: /^[\x21-\x2a\x2c-\x7e]{1,100}$/ }), description: 'Name of a key created by INVOICE_DEV_CREATE_KEY (no `+`).' },
+  journeyMsMax: { env: 'BATCHER_JOURNEY_MS_MAX', default: String(4 * 60 * minute), schema: envInt({ min: minute, max: 24 * 60 * minute }), description: "The batcher's setting, read here for the audit's fare recomputation: it must be the batcher's." },
 
   followIntervalMs: { env: 'INVOICE_FOLLOW_INTERVAL_MS', default: '20', schema: envInt({ min: 1, max: 10 * second }), description: 'How often the read copy looks for newly sealed blocks.' },
   followBatchEntriesMax: { env: 'INVOICE_FOLLOW_BATCH_ENTRIES_MAX', default: '4096', schema: envInt({ min: 1, max: 100_000 }), description: 'Most entries indexed in one transaction (the event loop serves requests between them).' },

@@ -3,7 +3,7 @@ import { genericProblemTypes, type JsonObject, openApiComponents, problemRespons
 import { invoiceProblemTypes } from './problem-types.js';
 import {
   chainsSchema, consistencyProofSchema, inclusionProofSchema, invoicePageSchema, invoiceSummarySchema, issuedTokenSchema, issueTokenSchema,
-  keysSchema, tokenRecordSchema,
+  auditJobSchema, keysSchema, tokenRecordSchema,
 } from './schemas.js';
 
 const componentSchemas = {
@@ -18,6 +18,7 @@ const componentSchemas = {
   IssueToken: issueTokenSchema,
   IssuedToken: issuedTokenSchema,
   TokenRecord: tokenRecordSchema,
+  AuditJob: auditJobSchema,
   Problem: problemSchema,
 } as const;
 
@@ -30,6 +31,7 @@ const note = { 'text/plain; charset=utf-8': { schema: { type: 'string' } } };
 
 const walletSecurity = [{ walletToken: [] }];
 const adminSecurity = [{ adminToken: [] }];
+const auditorSecurity = [{ auditorToken: [] }];
 const pathParam = (name: string, description: string, pattern?: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string', ...(pattern ? { pattern } : {}) } });
 const queryInt = (name: string, description: string, required = false, maximum?: number) => ({ name, in: 'query', required, description, schema: { type: 'integer', minimum: 0, ...(maximum === undefined ? {} : { maximum }) } });
 const chain = pathParam('chain', 'Chain number (the Kafka partition).', '^(0|[1-9][0-9]{0,4})$');
@@ -58,6 +60,7 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
     tags: [
       { name: 'wallet', description: "For a passenger's wallet app (wallet token: one account) and for auditors (auditor token)." },
       { name: 'transparency', description: 'Public: follow each chain and check it only grows.' },
+      { name: 'audit', description: 'For the tax bureau (auditor token): chain verification, fare recomputation, totals, exports.' },
       { name: 'admin', description: 'For the operator: wallet and auditor tokens.' },
       { name: 'operations', description: 'Health, readiness and metrics.' },
     ],
@@ -117,6 +120,43 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
           responses: { '200': { description: 'The tile: W hashes of 32 bytes.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, ...problems(['not-found']) },
         },
       },
+      '/v1/audit/chains/{chain}/verifications': {
+        post: {
+          tags: ['audit'], summary: 'Verify a chain from genesis (a job)', security: auditorSecurity, parameters: [chain],
+          description: 'Every root recomputed from the entries, every checkpoint signature (with the keys given, default the published ones), consecutive consistency, contiguous Kafka offsets, the tiles and the duplicate index. Runs in a worker thread; poll the job.',
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { verifierKeys: { type: 'array', items: { type: 'string' } } }, additionalProperties: false } } } },
+          responses: { '202': { description: 'The job (Location: /v1/audit/jobs/{id}).', content: json('AuditJob') }, ...problems(['invalid-request', 'unauthenticated', 'forbidden', 'not-found']) },
+        },
+      },
+      '/v1/audit/chains/{chain}/recomputations': {
+        post: {
+          tags: ['audit'], summary: 'Recompute every fare of a chain from its tap entries (a job)', security: auditorSecurity, parameters: [chain],
+          responses: { '202': { description: 'The job.', content: json('AuditJob') }, ...problems(['unauthenticated', 'forbidden', 'not-found']) },
+        },
+      },
+      '/v1/audit/jobs/{id}': {
+        get: {
+          tags: ['audit'], summary: 'An audit job: progress, then the outcome and the result signed with the audit key', security: auditorSecurity, parameters: [pathParam('id', 'job_ and 16 hex digits.')],
+          responses: { '200': { description: 'The job.', content: json('AuditJob') }, ...problems(['unauthenticated', 'forbidden', 'not-found']) },
+        },
+      },
+      '/v1/audit/totals': {
+        get: {
+          tags: ['audit'], summary: 'Totals per day (China Standard Time), operator, mode and kind, with VAT', security: auditorSecurity,
+          parameters: [{ name: 'from', in: 'query', required: true, schema: { type: 'string', format: 'date' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string', format: 'date' } }, { name: 'operatorId', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': { description: 'Rows per day and sums per operator; `asOf` says how far each chain is indexed.' }, ...problems(['invalid-request', 'unauthenticated', 'forbidden']) },
+        },
+      },
+      '/v1/audit/invoices/{number}': {
+        get: { tags: ['audit'], summary: 'Any invoice by number', security: auditorSecurity, parameters: [pathParam('number', 'Invoice number, 20 digits.', '^[0-9]{20}$')], responses: { '200': { description: 'The invoice.', content: json('Invoice') }, ...problems(['unauthenticated', 'forbidden', 'not-found']) } },
+      },
+      '/v1/audit/chains/{chain}/export': {
+        get: {
+          tags: ['audit'], summary: "A chain's entries, decoded, streamed; the last line is the checkpoint that covers them", security: auditorSecurity,
+          parameters: [chain, { name: 'format', in: 'query', schema: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson' } }, queryInt('from', 'First leaf index (default 0).'), queryInt('to', 'Leaf index to stop before (default: every sealed entry).')],
+          responses: { '200': { description: 'NDJSON or CSV (docs/invoice-audit.md has the columns).', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } }, ...problems(['invalid-request', 'unauthenticated', 'forbidden', 'not-found', 'proof-unavailable']) },
+        },
+      },
       '/v1/admin/tokens': {
         post: {
           tags: ['admin'], summary: 'Issue a wallet or auditor token', security: adminSecurity, requestBody: { required: true, content: json('IssueToken') },
@@ -142,6 +182,7 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
       schemas: openApiComponents(componentSchemas),
       securitySchemes: {
         walletToken: { type: 'http', scheme: 'bearer', description: 'A wallet token (`flw_...`, one account) or an auditor token (`fla_...`), issued by the admin API.' },
+        auditorToken: { type: 'http', scheme: 'bearer', description: 'An auditor token (`fla_...`), issued by the admin API.' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (INVOICE_ADMIN_TOKEN).' },
       },
     },

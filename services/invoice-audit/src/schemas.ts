@@ -45,6 +45,7 @@ export const invoicePageSchema = z.object({
 });
 
 export const keysSchema = z.object({
+  auditKey: z.string().meta({ description: 'Verifier key of the key that signs audit results.' }),
   keys: z.array(z.object({
     name: z.string(),
     verifierKey: z.string().meta({ description: 'C2SP note verifier key `<name>+<hash>+<base64 key>`: what verifiers trust.' }),
@@ -99,3 +100,31 @@ export const listTokensQuerySchema = z.strictObject({
   account: accountSchema.optional(),
   limit: decimal('limit', 1000).optional(),
 });
+
+const day = z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, { error: 'must be a day, YYYY-MM-DD (China Standard Time)' });
+export const totalsQuerySchema = z.strictObject({
+  from: day.meta({ description: 'First day, YYYY-MM-DD, China Standard Time.' }),
+  to: day.meta({ description: 'Last day, inclusive.' }),
+  operatorId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
+}).refine((q) => q.from <= q.to, { error: 'from must not be after to', path: ['to'] });
+
+export const exportQuerySchema = z.strictObject({
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+  from: decimal('from', Number.MAX_SAFE_INTEGER).optional().meta({ description: 'First leaf index (default 0).' }),
+  to: decimal('to', Number.MAX_SAFE_INTEGER).optional().meta({ description: 'Leaf index to stop before (default: every sealed entry).' }),
+});
+
+export const jobIdSchema = z.string().regex(/^job_[0-9a-f]{16}$/);
+
+export const auditJobSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['verify', 'recompute']),
+  chain: z.int(),
+  status: z.enum(['running', 'done', 'failed']),
+  progress: z.object({ entries: z.int(), of: z.int() }).meta({ description: 'Entries checked, of the chain\'s size when the job began.' }),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  outcome: z.record(z.string(), z.unknown()).nullable().meta({ description: 'verify: the verification (ok, blocks and entries verified, the first failure); recompute: taps, trips, mismatches (the first 1,000, with what differs).' }),
+  signedResult: z.string().nullable().meta({ description: 'The outcome as a C2SP signed note, signed with the audit key (`auditKey` of /v1/keys).' }),
+  error: z.string().nullable(),
+}).meta({ description: 'An audit job.' });

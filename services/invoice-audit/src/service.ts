@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { formatVerifierKey, type SignerKey, verifierKeyOf } from '@fareledger/checkpoint';
 import { loadSzmNetwork } from '@fareledger/domain/node-data';
 import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoice';
 import { loadSzmOperators } from '@fareledger/invoice/node-data';
-import { LedgerReader } from '@fareledger/ledger';
+import { createSigningKeyFile, LedgerReader, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { AccessRegistry } from './access-registry.js';
+import { AuditJobs } from './audit-jobs.js';
 import { createInvoiceAuditApp } from './app.js';
 import type { InvoiceAuditConfig } from './config.js';
 import { Follower } from './follower.js';
@@ -33,6 +35,7 @@ export interface StartInvoiceAuditOptions {
 export async function startInvoiceAudit(config: InvoiceAuditConfig, options: StartInvoiceAuditOptions): Promise<InvoiceAuditHandle> {
   const { logger } = options;
   const operators = loadOperators(config.operatorsPath);
+  const auditKey = auditSigningKey(config, logger);
   const reader = LedgerReader.open({ path: config.ledgerPath });
   const closers: (() => void)[] = [() => reader.close()];
   try {
@@ -57,7 +60,11 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
       ready: async () => ({ checks: { ledger: follower.lastError === undefined ? { ok: true } : { ok: false, detail: 'the ledger cannot be read' } } }),
       stoppingSignal: options.signal,
     });
-    const app = createInvoiceAuditApp({ config, reader, index, issuer, access, follower, metrics, health, logger, ...(options.signal ? { signal: options.signal } : {}) });
+    const jobs = new AuditJobs({ ledgerPath: config.ledgerPath, logName: reader.logName, auditKey, journeyMsMax: config.journeyMsMax, logger });
+    const auditVerifierKey = formatVerifierKey(verifierKeyOf(auditKey));
+    const app = createInvoiceAuditApp({
+      config, reader, index, issuer, access, follower, jobs, auditVerifierKey, metrics, health, logger, ...(options.signal ? { signal: options.signal } : {}),
+    });
     await follower.catchUp();
     follower.start();
     closers.unshift(() => void follower.stop());
@@ -75,6 +82,7 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
           health.markStopping();
           await server.close();
           await follower.stop();
+          await jobs.stop();
           for (const close of closers.reverse()) close();
         })()),
     };
@@ -82,6 +90,14 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
     for (const close of closers.reverse()) close();
     throw error;
   }
+}
+
+/** Loaded, never generated in production; the embedded dev mode may create one, and says so. */
+function auditSigningKey(config: InvoiceAuditConfig, logger: Logger): SignerKey {
+  if (existsSync(config.auditKeyPath) || !config.devCreateKey) return loadSigningKey(config.auditKeyPath);
+  const key = createSigningKeyFile(config.auditKeyPath, config.auditKeyName);
+  logger.warn({ path: config.auditKeyPath, keyName: config.auditKeyName }, 'DEV MODE: created a new audit signing key; production must load a key it was given');
+  return key;
 }
 
 function loadOperators(path: string): OperatorRegistry {

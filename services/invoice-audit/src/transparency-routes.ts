@@ -13,12 +13,12 @@ import { chainSchema, consistencyQuerySchema, inclusionQuerySchema, treeSizeSche
 
 const noteType = 'text/plain; charset=utf-8';
 
-export function transparencyRoutes(reader: LedgerReader): Hono {
+export function transparencyRoutes(reader: LedgerReader, auditVerifierKey: string): Hono {
   const app = new Hono();
 
   app.get('/keys', (c) => {
     c.header('Cache-Control', 'public, max-age=60');
-    return c.json({ keys: reader.verifierKeys() });
+    return c.json({ keys: reader.verifierKeys(), auditKey: auditVerifierKey });
   });
 
   app.get('/chains', (c) => {

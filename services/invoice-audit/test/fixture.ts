@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signerKeyFromSeed, verifierKeyOf } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
-import { adjustmentEntry, type Entry, examples, tapEntry, tripEntry } from '@fareledger/domain';
+import { adjustmentEntry, type Entry, examples, tapEntry, type Trip, tripEntry } from '@fareledger/domain';
+import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
+import { TripBuilder } from '@fareledger/domain/pairing';
+import { tapInputSchema, toTap } from '@fareledger/domain/tap-schema';
 import { ledgerEntryOf, LedgerWriter } from '@fareledger/ledger';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { cityTaps } from '../../batcher/test/city-taps.js';
 
 // A real ledger file for the service's tests: the example passenger's metro journey, bus
 // ride and taxi ride, another passenger's metro journey, sealed in blocks on chain 3.
@@ -47,6 +51,11 @@ export class TestLedger {
     this.writer = LedgerWriter.open({ path, logName, signer, create: true });
   }
 
+  /** Seals entries in blocks of at most `perBlock`. */
+  sealAll(entries: readonly Entry[], perBlock: number): void {
+    for (let at = 0; at < entries.length; at += perBlock) this.seal(entries.slice(at, at + perBlock));
+  }
+
   seal(entries: readonly Entry[]): void {
     const inputs = entries.map((entry) => ledgerEntryOf(entry));
     this.writer.sealBlock(chain, {
@@ -59,4 +68,24 @@ export class TestLedger {
   close(): void {
     this.writer.close();
   }
+}
+
+/**
+ * A chain as the batcher seals it: city taps in event-time order, each tap's entry then the
+ * trips the trip builder closes with it; `alter` may change a trip before it is sealed (a
+ * batcher with a wrong fare, for the recomputation to find).
+ */
+export function pricedCityEntries(tapCount: number, alter: (trip: Trip, n: number) => Trip = (trip) => trip): Entry[] {
+  const nowMs = Date.UTC(2026, 11, 2, 2, 0);
+  const taps = cityTaps(tapCount, 200, nowMs, { gate: 'gate-1', bus: 'bus-1', taxi: 'taxi-1' })
+    .map(({ tap }) => toTap(tapInputSchema.parse(tap), nowMs))
+    .sort((a, b) => a.eventTimeMs - b.eventTimeMs);
+  const builder = new TripBuilder({ tables: loadSzmFareTables(), network: loadSzmNetwork() });
+  const entries: Entry[] = [];
+  let trips = 0;
+  for (const tap of taps) {
+    entries.push(tapEntry(tap));
+    for (const trip of builder.accept(tap)) entries.push(tripEntry(alter(trip, trips++)));
+  }
+  return entries;
 }

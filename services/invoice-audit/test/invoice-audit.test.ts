@@ -34,7 +34,7 @@ beforeAll(async () => {
   for (const block of blocks) ledger.seal(block);
   const config = loadInvoiceAuditConfig({
     INVOICE_PORT: '0', LEDGER_PATH: join(dir, 'ledger.db'), INVOICE_INDEX_PATH: join(dir, 'index.db'), INVOICE_ACCESS_PATH: join(dir, 'access.db'),
-    INVOICE_ADMIN_TOKEN: adminToken, INVOICE_FOLLOW_INTERVAL_MS: '5',
+    INVOICE_ADMIN_TOKEN: adminToken, INVOICE_FOLLOW_INTERVAL_MS: '5', INVOICE_AUDIT_KEY_PATH: join(dir, 'audit.key'), INVOICE_DEV_CREATE_KEY: 'true',
   });
   service = await startInvoiceAudit(config, { logger: silentLogger() });
   aliceToken = ((await (await issue({ role: 'wallet', account: alice, label: 'alice phone' })).json()) as { token: string }).token;

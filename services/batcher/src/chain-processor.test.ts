@@ -5,7 +5,7 @@ import path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { verifierKeyOf } from '@fareledger/checkpoint';
 import { decodeEntry, encodeEntry } from '@fareledger/codecs';
-import { examples, type MetroTap, tapEntry } from '@fareledger/domain';
+import { adjustmentEntry, examples, type MetroTap, tapEntry, tripEntry } from '@fareledger/domain';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import type { TripBuilderConfig } from '@fareledger/domain/pairing';
 import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey, verifyChain } from '@fareledger/ledger';
@@ -25,6 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const minuteMs = 60_000;
 const tapIn = examples.metroTapIn;
 const metro = (changes: Partial<MetroTap>): Uint8Array => encodeEntry(tapEntry({ ...tapIn, ...changes } as MetroTap));
+const trip = (): Uint8Array => encodeEntry(tripEntry(examples.metroTrip)).slice();
 
 interface OpenOptions {
   readonly entriesPerBlockMax?: number;
@@ -109,6 +110,23 @@ describe('ChainProcessor', () => {
     expect(processor.seal()).toBe(7);
     expect(events).toEqual(['sealed block 1: 0 taps, tree 4']);
     writer.close();
+  });
+
+  it('appends an adjustment from the tap log as it is, once, however often it is retried', () => {
+    const { writer, processor, events, ledgerPath } = open('adjustments');
+    const refund = encodeEntry(adjustmentEntry({ ...examples.refund, tripId: `${tapIn.deviceId}/${tapIn.tapId}` })).slice();
+    expect(processor.process(records([metro({}), refund, refund, trip()]))).toBe(4);
+    expect(processor.seal()).toBe(4);
+    expect(events).toEqual(['rejected 3: a trip entry on the tap log', 'sealed block 0: 1 taps, tree 2']);
+    expect(sealedEntries(ledgerPath)).toEqual(['tap g042-000123', 'adjustment']);
+    // Sealed now: a retry much later is found in the ledger's duplicate index.
+    expect(processor.process(records([refund], 4))).toBe(5);
+    expect(processor.seal()).toBe(5);
+    expect(sealedEntries(ledgerPath)).toEqual(['tap g042-000123', 'adjustment']);
+    writer.close();
+    const reader = LedgerReader.open({ path: ledgerPath });
+    expect(verifyChain(reader, 0, [verifierKeyOf(loadSigningKey(path.join(dir, 'adjustments.key')))]).ok).toBe(true);
+    reader.close();
   });
 
   it('drops the retry of a tap sealed earlier in the same batch of records (a block filled midway)', () => {

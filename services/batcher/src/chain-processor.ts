@@ -1,8 +1,8 @@
 import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
-import { type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
+import { type AdjustmentEntry, type Tap, tapKey, type Trip, tripEntry } from '@fareledger/domain';
 import { type FareTables, type MetroNetwork, PricingError } from '@fareledger/domain/fares';
 import { TripBuilder, type TripBuilderConfig } from '@fareledger/domain/pairing';
-import { type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
+import { duplicateIndexKey, type LedgerEntryInput, type LedgerWriter, ledgerEntryOf, type SealedBlock } from '@fareledger/ledger';
 import type { BlockSink } from './block-sink.js';
 import { replayIntoBuilder } from './builder-replay.js';
 import { idOf, RecentTaps } from './recent-taps.js';
@@ -117,15 +117,16 @@ export class ChainProcessor {
     if (run === undefined) return this.#offsetNext; // a gap: the source must seek back
     if (run.length === 0) return this.#offsetNext;
     if (this.#offsetNext === this.#offsetFirst) this.#recentTaps.prune(this.#builder.watermarkMs);
-    const decoded = run.map((record) => decodeTap(record));
+    const decoded = run.map((record) => decodeRecord(record));
     const sealedLate = this.#sealedLateTaps(decoded);
     if (this.#conflicted) return this.reload();
     for (let i = 0; i < run.length; i++) {
       // Per record, not per call: a block sealed midway restarts the age of what follows it.
       this.#pendingSinceMs ??= this.#deps.nowMs();
-      const tap = decoded[i]!;
-      if (typeof tap === 'string') this.#deps.onRejected(run[i]!.offset, tap);
-      else this.#accept(run[i]!, tap, sealedLate);
+      const item = decoded[i]!;
+      if (typeof item === 'string') this.#deps.onRejected(run[i]!.offset, item);
+      else if (isAdjustment(item)) this.#acceptAdjustment(run[i]!, item, sealedLate);
+      else this.#accept(run[i]!, item, sealedLate);
       this.#offsetNext = run[i]!.offset + 1;
       if (this.#entries.length >= this.#deps.entriesPerBlockMax) {
         const expected = this.#offsetNext;
@@ -151,10 +152,14 @@ export class ChainProcessor {
    * The taps older than the in-memory window that the ledger already holds, looked up in
    * one read transaction (rare: a late retry). As idOf names them.
    */
-  #sealedLateTaps(decoded: readonly (Tap | string)[]): ReadonlySet<string> {
+  #sealedLateTaps(decoded: readonly (Tap | AdjustmentEntry | string)[]): ReadonlySet<string> {
     const late: { key: string; eventTimeMs: number }[] = [];
-    for (const tap of decoded) {
-      if (typeof tap !== 'string' && tap.eventTimeMs < this.#recentTaps.fromMs) late.push({ key: tapKey(tap), eventTimeMs: tap.eventTimeMs });
+    for (const item of decoded) {
+      if (typeof item === 'string') continue;
+      if (isAdjustment(item)) {
+        const { key, timeMs } = adjustmentDuplicate(item);
+        if (timeMs < this.#recentTaps.fromMs) late.push({ key, eventTimeMs: timeMs });
+      } else if (item.eventTimeMs < this.#recentTaps.fromMs) late.push({ key: tapKey(item), eventTimeMs: item.eventTimeMs });
     }
     if (late.length === 0) return emptySet;
     this.#deps.sink.flush(); // the lookup must see every block handed over
@@ -180,6 +185,20 @@ export class ChainProcessor {
     this.#taps += 1;
     this.#entries.push({ bytes: record.value, kind: 'tap', key, account: tap.account, timeMs: tap.eventTimeMs });
     for (const trip of trips) this.#entries.push(ledgerEntryOf(tripEntry(trip)));
+  }
+
+  /**
+   * A refund or correction the invoice service put on the tap log: appended as it is (it
+   * prices nothing). Its retry repeats it byte for byte (the service stores it before it
+   * sends it), so it is dropped as a tap's retry is, by its key and time.
+   */
+  #acceptAdjustment(record: SourceRecord, entry: AdjustmentEntry, sealedLate: ReadonlySet<string>): void {
+    const { key, timeMs } = adjustmentDuplicate(entry);
+    const recent = this.#recentTaps.has(key, timeMs);
+    if (recent === true || (recent === undefined && sealedLate.has(idOf(key, timeMs)))) return;
+    this.#recentTaps.add(key, timeMs);
+    const { adjustmentId, account } = entry.adjustment;
+    this.#entries.push({ bytes: record.value, kind: 'adjustment', key: adjustmentId, account, timeMs });
   }
 
   /** The fare table in force at the chain's event time: what the checkpoint's fares line names. */
@@ -224,12 +243,23 @@ export class ChainProcessor {
 }
 
 /** The record's tap, or why it is not a tap entry. */
-function decodeTap(record: SourceRecord): Tap | string {
+/** A tap or an adjustment to append; a string says why the record is neither. */
+function decodeRecord(record: SourceRecord): Tap | AdjustmentEntry | string {
   try {
     const entry = decodeEntry(record.value);
-    return entry.type === 'tap' ? entry.tap : `a ${entry.type} entry on the tap log`;
+    if (entry.type === 'tap') return entry.tap;
+    if (entry.type === 'adjustment') return entry;
+    return `a ${entry.type} entry on the tap log`;
   } catch (error) {
     if (!(error instanceof EntryDecodeError)) throw error;
     return error.message;
   }
+}
+
+function isAdjustment(item: Tap | AdjustmentEntry): item is AdjustmentEntry {
+  return (item as AdjustmentEntry).type === 'adjustment';
+}
+
+function adjustmentDuplicate(entry: AdjustmentEntry): { key: string; timeMs: number } {
+  return { key: duplicateIndexKey({ kind: 'adjustment', key: entry.adjustment.adjustmentId })!, timeMs: entry.adjustment.createdAtMs };
 }

@@ -1,13 +1,30 @@
 import { definedOnly, parseRequest, pathParam, problem, readJsonBody, requireAdminToken } from '@fareledger/runtime';
 import { Hono } from 'hono';
 import { type AccessRegistry, TokenNotFoundError } from './access-registry.js';
-import { issueTokenSchema, listTokensQuerySchema, tokenIdSchema } from './schemas.js';
+import { LogClosedError, LogOverloadedError, LogUnavailableError } from '@fareledger/tap-log';
+import { type AdjustmentDesk, AdjustmentRefusedError, type AdjustmentStatus } from './adjustment-desk.js';
+import type { Follower } from './follower.js';
+import type { InvoiceIssuer } from './issuer.js';
+import { invoiceProblemTypes } from './problem-types.js';
+import { adjustmentIdSchema, adjustmentQuerySchema, adjustmentRequestSchema, issueTokenSchema, listTokensQuerySchema, tokenIdSchema } from './schemas.js';
 
 const adminBodyBytesMax = 16 * 1024;
 
-/** `/v1/admin`: issue and revoke wallet and auditor tokens. The admin bearer token only. */
-export function adminRoutes(options: { readonly access: AccessRegistry; readonly adminToken: string }): Hono {
-  const { access } = options;
+export interface AdminRoutesOptions {
+  readonly access: AccessRegistry;
+  readonly adminToken: string;
+  readonly desk: AdjustmentDesk;
+  readonly issuer: InvoiceIssuer;
+  readonly follower: Follower;
+  readonly waitMsMax: number;
+  readonly signal?: AbortSignal;
+}
+
+const adjustmentWaitMsDefault = 10_000;
+
+/** `/v1/admin`: wallet and auditor tokens; refunds and corrections. The admin bearer token only. */
+export function adminRoutes(options: AdminRoutesOptions): Hono {
+  const { access, desk } = options;
   const app = new Hono();
   app.use('*', requireAdminToken(options.adminToken, 'fareledger-admin'));
   app.post('/tokens', async (c) => {
@@ -36,5 +53,55 @@ export function adminRoutes(options: { readonly access: AccessRegistry; readonly
       throw error;
     }
   });
+
+  const adjustmentQuery = adjustmentQuerySchema(options.waitMsMax);
+  app.post('/adjustments', async (c) => {
+    const request = parseRequest(adjustmentRequestSchema, await readJsonBody(c, adminBodyBytesMax));
+    const { waitMs } = parseRequest(adjustmentQuery, c.req.query());
+    const adjustment = await submitted(() => desk.submit(request));
+    const status = await waitForSeal(options, adjustment.adjustmentId, Math.min(waitMs ?? adjustmentWaitMsDefault, options.waitMsMax));
+    c.header('Location', `/v1/admin/adjustments/${adjustment.adjustmentId}`);
+    return c.json(statusView(options.issuer, status), status.status === 'sealed' ? 201 : 202);
+  });
+  app.get('/adjustments/:adjustmentId', (c) => {
+    const adjustmentId = pathParam(adjustmentIdSchema, c.req.param('adjustmentId'), 'adjustment');
+    const status = desk.status(adjustmentId);
+    if (status === undefined) throw problem('not-found', `No adjustment ${adjustmentId} was made here.`);
+    return c.json(statusView(options.issuer, status));
+  });
   return app;
+}
+
+async function submitted<T>(submit: () => Promise<T>): Promise<T> {
+  try {
+    return await submit();
+  } catch (error) {
+    if (error instanceof AdjustmentRefusedError) {
+      if (error.reason === 'no-trip') throw problem('not-found', `${error.message}: only a sealed trip can be adjusted.`);
+      if (error.reason === 'conflict') throw problem(invoiceProblemTypes['adjustment-conflict'], `${error.message}.`);
+      throw problem(invoiceProblemTypes['adjustment-exceeds-charge'], `${error.message}.`, { extensions: { leftFen: error.leftFen } });
+    }
+    if (error instanceof LogOverloadedError) throw problem('too-many-requests', 'The tap log is at its in-flight limit; send the same request again shortly.', { headers: { 'retry-after': '1' } });
+    if (error instanceof LogUnavailableError || error instanceof LogClosedError) {
+      throw problem(invoiceProblemTypes['tap-log-unavailable'], 'The adjustment is stored; the tap log did not confirm it. Send the same request again.', { headers: { 'retry-after': '5' } });
+    }
+    throw error;
+  }
+}
+
+async function waitForSeal(options: AdminRoutesOptions, adjustmentId: string, waitMs: number): Promise<AdjustmentStatus> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const status = options.desk.status(adjustmentId)!;
+    if (status.status === 'sealed' && options.issuer.at(status.chain, status.logIndex) !== undefined) return status;
+    const left = deadline - Date.now();
+    if (left <= 0 || options.signal?.aborted) return status;
+    await options.follower.changed(left, options.signal);
+  }
+}
+
+function statusView(issuer: InvoiceIssuer, status: AdjustmentStatus) {
+  if (status.status === 'pending') return { status: 'pending', adjustment: status.adjustment };
+  const invoice = issuer.at(status.chain, status.logIndex)?.invoice;
+  return { status: 'sealed', adjustment: status.adjustment, chain: status.chain, logIndex: status.logIndex, ...(invoice === undefined ? {} : { invoice: { number: invoice.number, href: `/v1/invoices/${invoice.number}` } }) };
 }

@@ -2,6 +2,7 @@ import type { LedgerReader } from '@fareledger/ledger';
 import { docsPageRoutes, genericProblemTypes, type HealthRoutes, type Logger, type Metrics, problemDocsRoutes, serviceApp } from '@fareledger/runtime';
 import type { Hono } from 'hono';
 import type { AccessRegistry } from './access-registry.js';
+import type { AdjustmentDesk } from './adjustment-desk.js';
 import { adminRoutes } from './admin-routes.js';
 import type { AuditJobs } from './audit-jobs.js';
 import { auditRoutes } from './audit-routes.js';
@@ -22,6 +23,7 @@ export interface InvoiceAuditAppDeps {
   readonly access: AccessRegistry;
   readonly follower: Follower;
   readonly jobs: AuditJobs;
+  readonly desk: AdjustmentDesk;
   /** The verifier key of the key that signs audit results. */
   readonly auditVerifierKey: string;
   readonly metrics: Metrics;
@@ -40,7 +42,10 @@ export function createInvoiceAuditApp(deps: InvoiceAuditAppDeps): Hono {
   });
   app.route('/v1', transparencyRoutes(deps.reader, deps.auditVerifierKey));
   app.route('/v1/audit', auditRoutes({ access: deps.access, reader: deps.reader, index: deps.index, issuer: deps.issuer, jobs: deps.jobs }));
-  app.route('/v1/admin', adminRoutes({ access: deps.access, adminToken: config.adminToken }));
+  app.route('/v1/admin', adminRoutes({
+    access: deps.access, adminToken: config.adminToken, desk: deps.desk, issuer: deps.issuer, follower: deps.follower,
+    waitMsMax: config.waitMsMax, ...(deps.signal ? { signal: deps.signal } : {}),
+  }));
   app.route('/v1', wallet);
   const openapi = JSON.stringify(invoiceAuditOpenApi(config));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));

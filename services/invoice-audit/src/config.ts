@@ -1,3 +1,4 @@
+import { tapLogSettings } from '@fareledger/tap-log/config';
 import { type ConfigOf, configHelp, envBool, envInt, envPath, envString, loadConfig, logLevelSetting } from '@fareledger/runtime';
 
 const second = 1000;
@@ -13,6 +14,9 @@ export const invoiceAuditConfigSpec = {
   indexPath: { env: 'INVOICE_INDEX_PATH', default: 'data/invoice-index.db', schema: envPath(), description: "SQLite file of this service's read copy (invoices by account, taps, totals). Derived from the ledger: delete it to rebuild." },
   accessPath: { env: 'INVOICE_ACCESS_PATH', default: 'data/access.db', schema: envPath(), description: 'SQLite file of wallet and auditor tokens (their SHA-256 only; keep it 0600).' },
   operatorsPath: { env: 'INVOICE_OPERATORS_PATH', default: '', schema: envString({ lengthMin: 0 }), description: 'JSON operator registry (sellers, taxpayer ids, VAT rates); empty for the shipped shared/invoice/data/operators.json.' },
+  adjustmentsPath: { env: 'INVOICE_ADJUSTMENTS_PATH', default: 'data/adjustments.db', schema: envPath(), description: 'SQLite file of the adjustments (refunds, corrections) this service sent to the tap log: their exact bytes, so a retry sends the same ones.' },
+  ...tapLogSettings,
+  kafkaClientId: { env: 'INVOICE_KAFKA_CLIENT_ID', default: 'fareledger-invoice-audit', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,128}$/ }), description: 'Kafka client id of the adjustments producer (TAP_LOG=kafka).' },
   adminToken: { env: 'INVOICE_ADMIN_TOKEN', schema: envString({ lengthMin: 32, lengthMax: 256, pattern: /^[\x21-\x7e]+$/ }), secret: true, description: 'Bearer token of the admin API (wallet and auditor tokens). At least 32 printable characters; generate with `openssl rand -base64 32`.' },
 
   auditKeyPath: { env: 'INVOICE_AUDIT_KEY_PATH', default: 'data/audit.key', schema: envPath(), description: 'Ed25519 note signing key (PRIVATE+KEY+... format, mode 0600) that signs audit results. Must exist unless INVOICE_DEV_CREATE_KEY=true.' },

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 // boundary, and following resumes there. Taps are indexed by key, so the proof of each tap
 // of a trip is one lookup away.
 
-export const indexFormatVersion = 1;
+export const indexFormatVersion = 2;
 
 const schema = `
   CREATE TABLE index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID, STRICT;
@@ -37,6 +37,9 @@ const schema = `
   CREATE TABLE tap_trips (
     account TEXT NOT NULL, tap_id TEXT NOT NULL, device_id TEXT NOT NULL, chain INTEGER NOT NULL, trip_index INTEGER NOT NULL,
     PRIMARY KEY (account, tap_id, device_id)
+  ) WITHOUT ROWID, STRICT;
+  CREATE TABLE adjustments (
+    adjustment_id TEXT PRIMARY KEY, chain INTEGER NOT NULL, log_index INTEGER NOT NULL
   ) WITHOUT ROWID, STRICT;
   -- Red invoices of a trip.
   CREATE TABLE trip_credits (
@@ -102,6 +105,8 @@ function prepare(db: Database.Database) {
     trip: db.prepare<[string], TripRow>(
       'SELECT trip_id, chain, log_index, account, operator_id, mode, charged_fen, credited_fen FROM trips WHERE trip_id = ?'),
     credit: db.prepare<[number, string]>('UPDATE trips SET credited_fen = credited_fen + ? WHERE trip_id = ?'),
+    insertAdjustment: db.prepare<[string, number, number]>('INSERT OR IGNORE INTO adjustments (adjustment_id, chain, log_index) VALUES (?, ?, ?)'),
+    adjustment: db.prepare<[string], { chain: number; log_index: number }>('SELECT chain, log_index FROM adjustments WHERE adjustment_id = ?'),
     insertTripCredit: db.prepare<[string, number, number]>('INSERT OR IGNORE INTO trip_credits (trip_id, chain, log_index) VALUES (?, ?, ?)'),
     tripCredits: db.prepare<[string], { chain: number; log_index: number }>('SELECT chain, log_index FROM trip_credits WHERE trip_id = ? ORDER BY chain, log_index'),
     insertAccountInvoice: db.prepare<[string, number, number, number, string]>(
@@ -227,6 +232,7 @@ export class LedgerIndex {
     // The batcher appends an adjustment only of a trip of its chain; one that names no
     // indexed trip is listed for its account (an auditor sees it) but credits nothing.
     this.#s.insertAccountInvoice.run(adjustment.account, adjustment.createdAtMs, chain, logIndex, 'red');
+    this.#s.insertAdjustment.run(adjustment.adjustmentId, chain, logIndex);
     this.#s.insertTripCredit.run(adjustment.tripId, chain, logIndex);
     if (trip === undefined) return;
     this.#s.credit.run(adjustment.amountFen, adjustment.tripId);
@@ -251,6 +257,12 @@ export class LedgerIndex {
       tripId: row.trip_id, chain: row.chain, logIndex: row.log_index, account: row.account,
       operatorId: row.operator_id, mode: row.mode, chargedFen: row.charged_fen, creditedFen: row.credited_fen,
     };
+  }
+
+  /** Where an adjustment was sealed, once it is indexed. */
+  adjustment(adjustmentId: string): { chain: number; logIndex: number } | undefined {
+    const row = this.#s.adjustment.get(adjustmentId);
+    return row === undefined ? undefined : { chain: row.chain, logIndex: row.log_index };
   }
 
   /** Red invoices of a trip, oldest first. */

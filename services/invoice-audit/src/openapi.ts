@@ -3,7 +3,7 @@ import { genericProblemTypes, type JsonObject, openApiComponents, problemRespons
 import { invoiceProblemTypes } from './problem-types.js';
 import {
   chainsSchema, consistencyProofSchema, inclusionProofSchema, invoicePageSchema, invoiceSummarySchema, issuedTokenSchema, issueTokenSchema,
-  auditJobSchema, keysSchema, tokenRecordSchema,
+  adjustmentRequestSchema, auditJobSchema, keysSchema, tokenRecordSchema,
 } from './schemas.js';
 
 const componentSchemas = {
@@ -19,6 +19,7 @@ const componentSchemas = {
   IssuedToken: issuedTokenSchema,
   TokenRecord: tokenRecordSchema,
   AuditJob: auditJobSchema,
+  AdjustmentRequest: adjustmentRequestSchema,
   Problem: problemSchema,
 } as const;
 
@@ -167,6 +168,20 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
           parameters: [{ name: 'account', in: 'query', schema: { type: 'string' } }, queryInt('limit', 'At most this many (default 100).', false, 1000)],
           responses: { '200': { description: 'Tokens, oldest first.' }, ...problems(['invalid-request', 'unauthenticated']) },
         },
+      },
+      '/v1/admin/adjustments': {
+        post: {
+          tags: ['admin'], summary: 'Refund or correct a sealed trip (a red-letter invoice)', security: adminSecurity,
+          description: 'Sent on the tap log to the trip\'s chain; a retry with the same adjustmentId and contents is sealed once. Waits up to waitMs for the seal.',
+          parameters: [queryInt('waitMs', 'How long to wait for the seal, ms (default 10,000).', false, limits.waitMsMax)], requestBody: { required: true, content: json('AdjustmentRequest') },
+          responses: {
+            '201': { description: 'Sealed: the answer names the red invoice.' }, '202': { description: 'Stored and sent, not sealed yet: poll Location.' },
+            ...problems(['invalid-request', 'malformed-body', 'unsupported-media-type', 'unauthenticated', 'not-found', 'adjustment-conflict', 'adjustment-exceeds-charge', 'too-many-requests', 'tap-log-unavailable']),
+          },
+        },
+      },
+      '/v1/admin/adjustments/{adjustmentId}': {
+        get: { tags: ['admin'], summary: 'An adjustment: pending, or sealed with its red invoice', security: adminSecurity, parameters: [pathParam('adjustmentId', 'The adjustmentId.')], responses: { '200': { description: 'Its status.' }, ...problems(['unauthenticated', 'not-found']) } },
       },
       '/v1/admin/tokens/{tokenId}': {
         get: { tags: ['admin'], summary: 'One token (metadata)', security: adminSecurity, parameters: [pathParam('tokenId', 'tok_ and 16 hex digits.')], responses: { '200': { description: 'The token.', content: json('TokenRecord') }, ...problems(['unauthenticated', 'not-found']) } },

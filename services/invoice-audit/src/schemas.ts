@@ -1,4 +1,4 @@
-import { accountLengthMax } from '@fareledger/domain';
+import { accountLengthMax, adjustmentKinds, fenMax, reasonLengthMax } from '@fareledger/domain';
 import { invoiceSchema } from '@fareledger/invoice';
 import { z } from 'zod';
 import { roles } from './access-registry.js';
@@ -128,3 +128,19 @@ export const auditJobSchema = z.object({
   signedResult: z.string().nullable().meta({ description: 'The outcome as a C2SP signed note, signed with the audit key (`auditKey` of /v1/keys).' }),
   error: z.string().nullable(),
 }).meta({ description: 'An audit job.' });
+
+const idPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+export const adjustmentRequestSchema = z.strictObject({
+  adjustmentId: z.string().regex(idPattern, { error: 'adjustmentId must be 1 to 64 characters of A-Z a-z 0-9 . _ : -' })
+    .meta({ description: 'Your id for this adjustment, unique for ever: a retry with the same id and contents is sealed once.', examples: ['adj-2026-000017'] }),
+  tripId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}\/[A-Za-z0-9._:-]{1,64}$/, { error: 'tripId must be deviceId/tapId' }).meta({ description: 'The trip to credit (its invoice\'s item.tripId).' }),
+  kind: z.enum(adjustmentKinds),
+  amountFen: z.int().min(1).max(fenMax).meta({ description: 'Credited back, fen: at most what the trip charged less earlier credits.' }),
+  reason: z.string().min(1).max(reasonLengthMax).meta({ description: 'Why, in words, for the passenger and the auditor.' }),
+  authorizedBy: z.string().regex(idPattern, { error: 'authorizedBy must be an admin id' }).meta({ description: 'Admin id of who authorized it.' }),
+}).meta({ description: 'A refund or correction of a sealed trip: it yields a red-letter invoice.' });
+
+export function adjustmentQuerySchema(waitMsMax: number) {
+  return z.strictObject({ waitMs: decimal('waitMs', waitMsMax).optional().meta({ description: 'Wait up to this long for the adjustment to be sealed (default 10,000 ms).' }) });
+}
+export const adjustmentIdSchema = z.string().regex(idPattern);

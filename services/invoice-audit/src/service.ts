@@ -6,7 +6,9 @@ import { loadSzmOperators } from '@fareledger/invoice/node-data';
 import { createSigningKeyFile, LedgerReader, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
 import { Counter, Gauge } from 'prom-client';
+import { openTapLog, type TapLogConfig } from '@fareledger/tap-log';
 import { AccessRegistry } from './access-registry.js';
+import { AdjustmentDesk } from './adjustment-desk.js';
 import { AuditJobs } from './audit-jobs.js';
 import { createInvoiceAuditApp } from './app.js';
 import type { InvoiceAuditConfig } from './config.js';
@@ -60,10 +62,12 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
       ready: async () => ({ checks: { ledger: follower.lastError === undefined ? { ok: true } : { ok: false, detail: 'the ledger cannot be read' } } }),
       stoppingSignal: options.signal,
     });
+    const desk = AdjustmentDesk.open({ path: config.adjustmentsPath, index, openTapLog: () => openTapLog(tapLogConfig(config, logger)) });
+    closers.push(() => void desk.close());
     const jobs = new AuditJobs({ ledgerPath: config.ledgerPath, logName: reader.logName, auditKey, journeyMsMax: config.journeyMsMax, logger });
     const auditVerifierKey = formatVerifierKey(verifierKeyOf(auditKey));
     const app = createInvoiceAuditApp({
-      config, reader, index, issuer, access, follower, jobs, auditVerifierKey, metrics, health, logger, ...(options.signal ? { signal: options.signal } : {}),
+      config, reader, index, issuer, access, follower, jobs, desk, auditVerifierKey, metrics, health, logger, ...(options.signal ? { signal: options.signal } : {}),
     });
     await follower.catchUp();
     follower.start();
@@ -83,6 +87,7 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
           await server.close();
           await follower.stop();
           await jobs.stop();
+          await desk.close();
           for (const close of closers.reverse()) close();
         })()),
     };
@@ -98,6 +103,16 @@ function auditSigningKey(config: InvoiceAuditConfig, logger: Logger): SignerKey 
   const key = createSigningKeyFile(config.auditKeyPath, config.auditKeyName);
   logger.warn({ path: config.auditKeyPath, keyName: config.auditKeyName }, 'DEV MODE: created a new audit signing key; production must load a key it was given');
   return key;
+}
+
+/** The tap log adjustments go to: the one ingest writes and the batcher reads. */
+function tapLogConfig(config: InvoiceAuditConfig, logger: Logger): TapLogConfig {
+  const group = { lingerMs: 0, appendTimeoutMs: 5_000 };
+  if (config.tapLog === 'local') return { kind: 'local', path: config.tapLogPath, partitions: config.tapLogPartitions, ...group };
+  return {
+    kind: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, clientId: config.kafkaClientId, partitions: config.tapLogPartitions, ...group,
+    onLog: (line) => logger[line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'debug']({ kafka: line }, line.message),
+  };
 }
 
 function loadOperators(path: string): OperatorRegistry {

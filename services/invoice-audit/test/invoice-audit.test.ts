@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { formatVerifierKey } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
 import { examples } from '@fareledger/domain';
+import { decodeEntry } from '@fareledger/codecs';
 import { type Invoice, verifyInvoice } from '@fareledger/invoice';
+import { LocalTapLog } from '@fareledger/tap-log';
 import { silentLogger } from '@fareledger/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInvoiceAuditConfig } from '../src/config.js';
@@ -35,6 +37,7 @@ beforeAll(async () => {
   const config = loadInvoiceAuditConfig({
     INVOICE_PORT: '0', LEDGER_PATH: join(dir, 'ledger.db'), INVOICE_INDEX_PATH: join(dir, 'index.db'), INVOICE_ACCESS_PATH: join(dir, 'access.db'),
     INVOICE_ADMIN_TOKEN: adminToken, INVOICE_FOLLOW_INTERVAL_MS: '5', INVOICE_AUDIT_KEY_PATH: join(dir, 'audit.key'), INVOICE_DEV_CREATE_KEY: 'true',
+    TAP_LOG_PATH: join(dir, 'taps.db'), INVOICE_ADJUSTMENTS_PATH: join(dir, 'adjustments.db'),
   });
   service = await startInvoiceAudit(config, { logger: silentLogger() });
   aliceToken = ((await (await issue({ role: 'wallet', account: alice, label: 'alice phone' })).json()) as { token: string }).token;
@@ -150,12 +153,63 @@ describe('the wallet door', () => {
   });
 });
 
+describe('adjustments through the admin API', () => {
+  const admin = (method: string, path: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const bobTripId = 'szm-l1-g042/g042-000200';
+  const refund = { adjustmentId: 'adj-bob-1', tripId: bobTripId, kind: 'refund', amountFen: 200, reason: 'gate fault, charged twice', authorizedBy: 'admin.wang' };
+
+  /** What the batcher does with the tap log: here the test seals its adjustment records itself. */
+  function sealAdjustmentsFromTapLog(): Uint8Array[] {
+    const log = LocalTapLog.open(join(dir, 'taps.db'), 4);
+    const values = [0, 1, 2, 3].flatMap((partition) => log.read(partition, 0, 100).map((record) => record.value));
+    void log.close();
+    return values;
+  }
+
+  it('sends a refund to the tap log, and answers with its red invoice once sealed', async () => {
+    const pending = await admin('POST', '/v1/admin/adjustments?waitMs=0', refund);
+    expect(pending.status).toBe(202);
+    expect(pending.headers.get('location')).toBe('/v1/admin/adjustments/adj-bob-1');
+    expect(await pending.json()).toMatchObject({ status: 'pending', adjustment: { ...refund, account: bob } });
+    // A retry sends the very same bytes: the batcher drops the second as a duplicate.
+    expect((await admin('POST', '/v1/admin/adjustments?waitMs=0', refund)).status).toBe(202);
+    const sent = sealAdjustmentsFromTapLog();
+    expect(sent).toHaveLength(2);
+    expect(Buffer.from(sent[0]!).equals(Buffer.from(sent[1]!))).toBe(true);
+    const entry = decodeEntry(sent[0]!);
+    expect(entry.type).toBe('adjustment');
+    ledger.seal([entry]);
+    await service.catchUp();
+    const sealed = (await (await admin('GET', '/v1/admin/adjustments/adj-bob-1')).json()) as { status: string; invoice: { number: string; href: string } };
+    expect(sealed).toMatchObject({ status: 'sealed', invoice: { number: '26000030000000000011' } });
+    const red = (await (await get(sealed.invoice.href, bobToken)).json()) as Invoice;
+    expect(red).toMatchObject({ kind: 'red', amounts: { totalFen: -200 }, credit: { originalNumber: '26000030000000000005', reason: refund.reason } });
+    expect(verifyInvoice(red, verifyOptions).kind).toBe('red');
+    // Bob's invoices now list the credit first.
+    const list = (await (await get(`/v1/accounts/${bob}/invoices`, bobToken)).json()) as { items: { number: string; kind: string }[] };
+    expect(list.items.map((i) => i.kind)).toEqual(['red', 'blue']);
+  });
+
+  it('refuses a credit above what is left, a reused id with other contents, an unknown trip, a bad body', async () => {
+    const over = await admin('POST', '/v1/admin/adjustments', { ...refund, adjustmentId: 'adj-bob-2', amountFen: 301 });
+    expect(over.status).toBe(422);
+    expect(await over.json()).toMatchObject({ type: '/problems/adjustment-exceeds-charge', leftFen: 300 });
+    expect((await admin('POST', '/v1/admin/adjustments', { ...refund, amountFen: 100 })).status).toBe(409);
+    expect((await admin('POST', '/v1/admin/adjustments', { ...refund, adjustmentId: 'adj-x', tripId: 'nope/nope' })).status).toBe(404);
+    expect((await admin('POST', '/v1/admin/adjustments', { ...refund, amountFen: 0 })).status).toBe(400);
+    expect((await admin('POST', '/v1/admin/adjustments', { ...refund, extra: 1 })).status).toBe(400);
+    expect((await admin('GET', '/v1/admin/adjustments/adj-none')).status).toBe(404);
+    expect((await fetch(`${service.url}/v1/admin/adjustments`, { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+});
+
 describe('the transparency door', () => {
   it('publishes the verifier keys and every chain\'s checkpoints', async () => {
     const keys = (await (await get('/v1/keys')).json()) as { keys: { verifierKey: string }[] };
     expect(keys.keys.map((k) => k.verifierKey)).toEqual([formatVerifierKey(verifier)]);
     const chains = (await (await get('/v1/chains')).json()) as { logName: string; chains: { chain: number; treeSize: number }[] };
-    expect(chains).toMatchObject({ logName, chains: [{ chain, treeSize: 11 }] });
+    expect(chains).toMatchObject({ logName, chains: [{ chain, treeSize: 12 }] });
     const note = await get(`/v1/chains/${chain}/checkpoints/8`);
     expect([note.status, note.headers.get('content-type')]).toEqual([200, 'text/plain; charset=utf-8']);
     expect((await note.text()).split('\n').slice(0, 2)).toEqual([`${logName}/chain/${chain}`, '8']);
@@ -175,12 +229,12 @@ describe('the transparency door', () => {
   });
 
   it('serves hash tiles in the C2SP tlog-tiles layout, never entry bundles', async () => {
-    const tile = await get(`/v1/chains/${chain}/tile/0/000.p/11`);
-    expect([tile.status, (await tile.arrayBuffer()).byteLength]).toEqual([200, 11 * 32]);
+    const tile = await get(`/v1/chains/${chain}/tile/0/000.p/12`);
+    expect([tile.status, (await tile.arrayBuffer()).byteLength]).toEqual([200, 12 * 32]);
     expect((await get(`/v1/chains/${chain}/tile/0/000.p/4`)).status).toBe(200);
     expect((await get(`/v1/chains/${chain}/tile/0/000`)).status).toBe(404); // not full yet
-    expect((await get(`/v1/chains/${chain}/tile/0/000.p/12`)).status).toBe(404);
-    expect((await get(`/v1/chains/${chain}/tile/entries/000.p/11`)).status).toBe(404);
+    expect((await get(`/v1/chains/${chain}/tile/0/000.p/13`)).status).toBe(404);
+    expect((await get(`/v1/chains/${chain}/tile/entries/000.p/12`)).status).toBe(404);
   });
 });
 
@@ -202,7 +256,7 @@ describe('the admin API and the documents', () => {
     expect(Object.keys(openapi.paths)).toContain('/v1/taps/{tapId}/invoice');
     expect((await get('/docs')).status).toBe(200);
     expect((await get('/readyz')).status).toBe(200);
-    expect(await (await get('/metrics')).text()).toMatch(/invoice_index_entries_total\S* 11/);
+    expect(await (await get('/metrics')).text()).toMatch(/invoice_index_entries_total\S* 12/);
     expect((await get('/v1/nothing')).status).toBe(404);
   });
 });

@@ -39,3 +39,14 @@ export function ledgerEntryOf(entry: Entry): LedgerEntryInput {
   const { kind, key, account, timeMs } = entryMetadataOf(entry);
   return { bytes: encodeEntry(entry), kind, key, account, timeMs };
 }
+
+/**
+ * The entry's key in the chain's duplicate index (tap_keys), for the entries that have one:
+ * a tap's `deviceId/tapId`, an adjustment's `adjustment:<adjustmentId>` (no `/`, so never a
+ * tap's). A retry of either repeats it with the same time, and is dropped.
+ */
+export function duplicateIndexKey(metadata: Pick<EntryMetadata, 'kind' | 'key'>): string | undefined {
+  if (metadata.kind === 'tap') return metadata.key;
+  if (metadata.kind === 'adjustment') return `adjustment:${metadata.key}`;
+  return undefined;
+}

@@ -3,7 +3,7 @@
 // the audit of a chain from genesis. Format and choices: docs/ledger-store.md.
 
 export { LedgerCommitter, type BlockWrite, type BundleWrite, type CommitOutcome } from './block-commit.js';
-export { entryMetadataOf, ledgerEntryOf, type EntryMetadata, type LedgerEntryInput } from './entry-metadata.js';
+export { duplicateIndexKey, entryMetadataOf, ledgerEntryOf, type EntryMetadata, type LedgerEntryInput } from './entry-metadata.js';
 export { ChainConflictError, LedgerError, LedgerFormatError, SigningKeyFileError } from './errors.js';
 export {
   checkpointsReadMax,

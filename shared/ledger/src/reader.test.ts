@@ -49,8 +49,8 @@ describe('LedgerReader', () => {
     expect([reader.entryCount(0), reader.entryCount(1), reader.entryCount(2)]).toEqual([1_200, 1_200, 0]);
   });
 
-  it('answers the duplicate index: a tap by key and event time, per chain', () => {
-    const taps = sealed[1]!.filter((e) => e.kind === 'tap');
+  it('answers the duplicate index: a tap (or adjustment) by key and time, per chain', () => {
+    const taps = sealed[1]!.filter((e) => e.kind !== 'trip');
     const tap = taps[3]!;
     expect([
       reader.hasTap(1, tap.key, tap.timeMs),
@@ -58,6 +58,8 @@ describe('LedgerReader', () => {
       reader.hasTap(0, tap.key, tap.timeMs),
       reader.tapKeyCount(1),
     ]).toEqual([true, false, false, taps.length]);
+    const refund = sealed[1]!.find((e) => e.kind === 'adjustment')!;
+    expect([reader.hasTap(1, `adjustment:${refund.key}`, refund.timeMs), reader.hasTap(1, refund.key, refund.timeMs)]).toEqual([true, false]);
   });
 
   it('lists checkpoints by height and finds one by tree size', () => {

@@ -68,7 +68,7 @@ const rewriteLastBundle = (change: (bytes: Buffer) => Buffer) => (db: Database.D
   db.prepare('UPDATE entry_bundles SET bytes = ? WHERE chain = 0 AND bundle_index = 3').run(change(bytes));
 };
 const tap10 = chainEntries(0, 10, 1)[0]!;
-const chain0Taps = chainEntries(0, 0, 900).filter((e) => e.kind === 'tap').length;
+const chain0Taps = chainEntries(0, 0, 900).filter((e) => e.kind !== 'trip').length;
 const flipTile = (level: number, index: number, byte: number) => (db: Database.Database) =>
   flipBlobByte(db, 'SELECT bytes FROM tiles WHERE chain = 0 AND tile_level = ? AND tile_index = ?',
     'UPDATE tiles SET bytes = ? WHERE chain = 0 AND tile_level = ? AND tile_index = ?', [level, index], byte);
@@ -104,8 +104,10 @@ describe('verifyChain', () => {
       { kind: 'checkpoint-row', blockHeight: 0, message: "block 0: the checkpoint row's columns disagree with its signed note" }, 0],
     ['a tap missing from the duplicate index', (db) => db.prepare('DELETE FROM tap_keys WHERE chain = 0 AND time_ms = ? AND key = ?').run(tap10.timeMs, tap10.key),
       { kind: 'tap-keys', blockHeight: 0, message: 'entry 10: tap bv-0457/t0x10 is not in the duplicate index' }, 0],
+    ['an adjustment missing from the duplicate index', (db) => db.prepare("DELETE FROM tap_keys WHERE chain = 0 AND key = 'adjustment:adj-0-96'").run(),
+      { kind: 'tap-keys', blockHeight: 0, message: 'entry 96: adjustment adjustment:adj-0-96 is not in the duplicate index' }, 0],
     ['a row in the duplicate index that no tap entry has', (db) => db.prepare("INSERT INTO tap_keys VALUES (0, 1, 'bv-0457/forged')").run(),
-      { kind: 'tap-keys', blockHeight: null, message: `the duplicate index holds ${chain0Taps + 1} taps, the chain ${chain0Taps} tap entries` }, 3],
+      { kind: 'tap-keys', blockHeight: null, message: `the duplicate index holds ${chain0Taps + 1} keys, the chain ${chain0Taps} tap and adjustment entries` }, 3],
     ['a deleted entry bundle', (db) => db.prepare('DELETE FROM entry_bundles WHERE chain = 0 AND bundle_index = 3').run(),
       { kind: 'entries', blockHeight: 2, message: 'block 2: entry 768 is missing' }, 2],
     ['an entry bundle cut short', rewriteLastBundle((bytes) => bytes.subarray(0, bytes.length - 1)),

@@ -13,6 +13,7 @@ import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
 import { aSafeUint, type Entry, tapKey } from '@fareledger/domain';
 import { CompactRange, MerkleError, TILE_WIDTH, TileWriter, verifyConsistency, type TileWrite } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
+import { duplicateIndexKey } from './entry-metadata.js';
 import { LedgerError } from './errors.js';
 import type { LedgerReader, StoredCheckpoint, StoredEntry } from './reader.js';
 
@@ -223,10 +224,13 @@ class ChainVerifier {
       if (!(error instanceof EntryDecodeError)) throw error;
       return { kind: 'entry-decode', message: `entry ${entry.index} does not decode: ${error.reason}` };
     }
-    if (decoded.type !== 'tap') return null;
+    if (decoded.type === 'trip') return null;
     this.#tapEntries += 1;
-    if (this.reader.hasTap(this.chain, tapKey(decoded.tap), decoded.tap.eventTimeMs)) return null;
-    return { kind: 'tap-keys', message: `entry ${entry.index}: tap ${tapKey(decoded.tap)} is not in the duplicate index` };
+    const { key, timeMs } = decoded.type === 'tap'
+      ? { key: tapKey(decoded.tap), timeMs: decoded.tap.eventTimeMs }
+      : { key: duplicateIndexKey({ kind: 'adjustment', key: decoded.adjustment.adjustmentId })!, timeMs: decoded.adjustment.createdAtMs };
+    if (this.reader.hasTap(this.chain, key, timeMs)) return null;
+    return { kind: 'tap-keys', message: `entry ${entry.index}: ${decoded.type} ${key} is not in the duplicate index` };
   }
 
   #checkConsistency({ stored, checkpoint }: Verified): void {
@@ -282,7 +286,7 @@ class ChainVerifier {
     }
     const tapKeys = this.reader.tapKeyCount(this.chain);
     if (this.decodeEntries && tapKeys !== this.#tapEntries) {
-      throw new Failure('tap-keys', null, `the duplicate index holds ${tapKeys} taps, the chain ${this.#tapEntries} tap entries`);
+      throw new Failure('tap-keys', null, `the duplicate index holds ${tapKeys} keys, the chain ${this.#tapEntries} tap and adjustment entries`);
     }
     if (last === null) {
       if (row !== undefined) throw new Failure('chain-row', null, 'chain row exists but the chain has no checkpoint');

@@ -17,7 +17,7 @@ import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
 import { type BlockWrite, type BundleWrite, type CommitOutcome, LedgerCommitter } from './block-commit.js';
 import { bundleRange, bundleWidth, type BundleRow, decodeBundle, encodeBundle, forEachBundleEntry, selectBundleRangeSql } from './entry-bundle.js';
-import type { LedgerEntryInput } from './entry-metadata.js';
+import { duplicateIndexKey, type LedgerEntryInput } from './entry-metadata.js';
 import { ChainConflictError, LedgerError } from './errors.js';
 import { bytesOf, openLedgerDatabase } from './schema.js';
 import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
@@ -339,9 +339,9 @@ export class LedgerWriter {
     const tapTimesMs: number[] = [];
     const tapKeys: string[] = [];
     for (const e of block.entries) {
-      if (e.kind !== 'tap') continue;
+      if (e.kind === 'trip') continue;
       tapTimesMs.push(e.timeMs);
-      tapKeys.push(e.key);
+      tapKeys.push(duplicateIndexKey(e)!);
     }
     const write: BlockWrite = {
       chain, heightBefore, sizeBefore, prevHash: cache.prevHash, blockHeight, treeSize, rootHash,

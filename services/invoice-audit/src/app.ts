@@ -13,6 +13,7 @@ import type { LedgerIndex } from './ledger-index.js';
 import { invoiceAuditOpenApi } from './openapi.js';
 import { invoiceProblemTypes } from './problem-types.js';
 import { transparencyRoutes } from './transparency-routes.js';
+import { verifyPageRoutes } from './verify-page.js';
 import { walletRoutes } from './wallet-routes.js';
 
 export interface InvoiceAuditAppDeps {
@@ -47,6 +48,7 @@ export function createInvoiceAuditApp(deps: InvoiceAuditAppDeps): Hono {
     waitMsMax: config.waitMsMax, ...(deps.signal ? { signal: deps.signal } : {}),
   }));
   app.route('/v1', wallet);
+  app.route('/', verifyPageRoutes(deps.reader));
   const openapi = JSON.stringify(invoiceAuditOpenApi(config));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   app.route('/', docsPageRoutes({ title: 'Fareledger invoices and audit API', openapiPath: '/openapi.json' }));

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { CheckpointError, parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
 import { formatFen } from '@fareledger/domain';
+import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import { InvoiceInvalidError, type InvoiceVerification, verifyInvoice } from '@fareledger/invoice';
 
 const usage = `usage: fareledger-verify <invoice.json | -> --key <verifier key | file of keys> [--key ...] [--since <checkpoint file>] [--log <log name>] [--json]
@@ -107,7 +108,7 @@ function main(argv: readonly string[]): number {
   }
   try {
     const result = verifyInvoice(document, {
-      verifierKeys: options.keys, ed25519: ed25519Node,
+      verifierKeys: options.keys, ed25519: ed25519Node, hasher: nodeHasher,
       ...(options.since === undefined ? {} : { since: options.since }), ...(options.logName === undefined ? {} : { logName: options.logName }),
     });
     process.stdout.write(options.json ? `${JSON.stringify({ valid: true, ...result })}\n` : `${report(result)}\n`);

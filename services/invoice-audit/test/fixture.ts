@@ -75,9 +75,9 @@ export class TestLedger {
  * trips the trip builder closes with it; `alter` may change a trip before it is sealed (a
  * batcher with a wrong fare, for the recomputation to find).
  */
-export function pricedCityEntries(tapCount: number, alter: (trip: Trip, n: number) => Trip = (trip) => trip): Entry[] {
+export function pricedCityEntries(tapCount: number, alter: (trip: Trip, n: number) => Trip = (trip) => trip, accounts = 200): Entry[] {
   const nowMs = Date.UTC(2026, 11, 2, 2, 0);
-  const taps = cityTaps(tapCount, 200, nowMs, { gate: 'gate-1', bus: 'bus-1', taxi: 'taxi-1' })
+  const taps = cityTaps(tapCount, accounts, nowMs, { gate: 'gate-1', bus: 'bus-1', taxi: 'taxi-1' })
     .map(({ tap }) => toTap(tapInputSchema.parse(tap), nowMs))
     .sort((a, b) => a.eventTimeMs - b.eventTimeMs);
   const builder = new TripBuilder({ tables: loadSzmFareTables(), network: loadSzmNetwork() });

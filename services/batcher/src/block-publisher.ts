@@ -10,7 +10,7 @@ import {
   chunkOverheadBytes,
   encodeBlockMessage,
   entryCostBytes,
-} from './block-message.js';
+} from '@fareledger/ledger/block-message';
 import { ensureBlocksTopic, type PartitionTail, readPartitionTails, withDeadline } from './blocks-topic.js';
 
 // Publishes sealed blocks to fare.blocks (docs/fare-blocks.md). It tails the LEDGER, not a

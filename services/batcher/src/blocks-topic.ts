@@ -11,13 +11,13 @@ import {
   type BlockMessage,
   type ChainPosition,
   decodeBlockMessage,
-} from './block-message.js';
+} from '@fareledger/ledger/block-message';
 
 // The fare.blocks topic on Kafka (docs/fare-blocks.md): its set-up, reading the last
 // message of some partitions (where a publisher resumes), and reading the whole topic back
 // into blocks (tests, tools, and the future invoice/audit replica). Partition = chain.
 
-export { type AssembledBlock, BlockAssembler, BlockSequenceError, type ChainPosition } from './block-message.js';
+export { type AssembledBlock, BlockAssembler, BlockSequenceError, type ChainPosition } from '@fareledger/ledger/block-message';
 
 export { blocksTopicConfig, blocksTopicMessageBytesMax } from '@fareledger/infra/kafka';
 

@@ -14,7 +14,7 @@ import { createSigningKeyFile, type LedgerEntryInput, ledgerEntryOf, LedgerReade
 import { createLogger, type Logger } from '@fareledger/runtime';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type AssembledBlock, type BlockFields, blockMessages, encodeBlockMessage } from '../src/block-message.js';
+import { type AssembledBlock, type BlockFields, blockMessages, encodeBlockMessage } from '@fareledger/ledger/block-message';
 import { BlockPublisher, type BlockPublisherOptions } from '../src/block-publisher.js';
 import { blocksTopicConfig, ensureBlocksTopic, readBlocks } from '../src/blocks-topic.js';
 import { cityTaps } from './city-taps.js';

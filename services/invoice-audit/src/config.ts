@@ -1,5 +1,6 @@
 import { tapLogSettings } from '@fareledger/tap-log/config';
-import { type ConfigOf, configHelp, envBool, envInt, envPath, envString, loadConfig, logLevelSetting } from '@fareledger/runtime';
+import { ConfigError, type ConfigOf, configHelp, envBool, envEnum, envInt, envPath, envString, loadConfig, logLevelSetting } from '@fareledger/runtime';
+import { parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
 
 const second = 1000;
 const minute = 60 * second;
@@ -10,7 +11,11 @@ export const invoiceAuditConfigSpec = {
   port: { env: 'INVOICE_PORT', default: '8083', schema: envInt({ min: 0, max: 65_535 }), description: 'TCP port; 0 picks a free one (logged).' },
   logLevel: logLevelSetting,
 
-  ledgerPath: { env: 'LEDGER_PATH', default: 'data/ledger.db', schema: envPath(), description: 'SQLite file of the ledger the batcher writes (read-only here).' },
+  ledgerSource: { env: 'INVOICE_LEDGER_SOURCE', default: 'file', schema: envEnum(['file', 'fare.blocks']), description: '`file`: read the ledger file the batcher writes (LEDGER_PATH, on this machine). `fare.blocks`: build a replica ledger at LEDGER_PATH from the KAFKA_TOPIC_BLOCKS topic, every block checked against INVOICE_TRUSTED_KEYS (another machine).' },
+  ledgerPath: { env: 'LEDGER_PATH', default: 'data/ledger.db', schema: envPath(), description: 'SQLite file of the ledger: the batcher\'s (read-only here), or this replica\'s (INVOICE_LEDGER_SOURCE=fare.blocks).' },
+  logName: { env: 'LEDGER_LOG_NAME', default: 'fareledger.example/szm', schema: envString({ pattern: /^[\x21-\x7e]{1,100}$/ }), description: 'The log a replica follows (checkpoint origins `<name>/chain/<n>`); as the batcher\'s LEDGER_LOG_NAME.' },
+  trustedKeys: { env: 'INVOICE_TRUSTED_KEYS', default: '', schema: envString({ lengthMin: 0, lengthMax: 100_000 }), description: 'Note verifier keys a replica trusts for checkpoints, separated by commas or newlines (INVOICE_LEDGER_SOURCE=fare.blocks: required).' },
+  kafkaTopicBlocks: { env: 'KAFKA_TOPIC_BLOCKS', default: 'fare.blocks', schema: envString({ pattern: /^[A-Za-z0-9._-]{1,249}$/ }), description: 'Topic of sealed blocks a replica reads (INVOICE_LEDGER_SOURCE=fare.blocks).' },
   indexPath: { env: 'INVOICE_INDEX_PATH', default: 'data/invoice-index.db', schema: envPath(), description: "SQLite file of this service's read copy (invoices by account, taps, totals). Derived from the ledger: delete it to rebuild." },
   accessPath: { env: 'INVOICE_ACCESS_PATH', default: 'data/access.db', schema: envPath(), description: 'SQLite file of wallet and auditor tokens (their SHA-256 only; keep it 0600).' },
   operatorsPath: { env: 'INVOICE_OPERATORS_PATH', default: '', schema: envString({ lengthMin: 0 }), description: 'JSON operator registry (sellers, taxpayer ids, VAT rates); empty for the shipped shared/invoice/data/operators.json.' },
@@ -48,5 +53,21 @@ export const invoiceAuditHelp = configHelp({
 
 /** Reads and checks the config; throws ConfigError naming every bad variable. */
 export function loadInvoiceAuditConfig(env: Readonly<Record<string, string | undefined>> = process.env): InvoiceAuditConfig {
-  return loadConfig(invoiceAuditConfigSpec, env, { prefixes: ['INVOICE_'] });
+  const config = loadConfig(invoiceAuditConfigSpec, env, { prefixes: ['INVOICE_'] });
+  if (config.ledgerSource === 'fare.blocks') trustedVerifierKeys(config);
+  return config;
+}
+
+/** INVOICE_TRUSTED_KEYS parsed; ConfigError naming the variable when empty or malformed. */
+export function trustedVerifierKeys(config: Pick<InvoiceAuditConfig, 'trustedKeys'>): VerifierKey[] {
+  const keys = config.trustedKeys.split(/[,\n]/).map((key) => key.trim()).filter((key) => key !== '');
+  const issue = (reason: string) => new ConfigError([{ env: 'INVOICE_TRUSTED_KEYS', value: config.trustedKeys.slice(0, 80), secret: false, reason }]);
+  if (keys.length === 0) throw issue('a replica (INVOICE_LEDGER_SOURCE=fare.blocks) needs the verifier keys it trusts, as /v1/keys of the source lists them');
+  return keys.map((key) => {
+    try {
+      return parseVerifierKey(key);
+    } catch (error) {
+      throw issue(`${JSON.stringify(key.slice(0, 60))} is not a note verifier key: ${(error as Error).message}`);
+    }
+  });
 }

@@ -3,7 +3,7 @@ import { formatVerifierKey, type SignerKey, verifierKeyOf } from '@fareledger/ch
 import { loadSzmNetwork } from '@fareledger/domain/node-data';
 import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoice';
 import { loadSzmOperators } from '@fareledger/invoice/node-data';
-import { createSigningKeyFile, LedgerReader, loadSigningKey } from '@fareledger/ledger';
+import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { openTapLog, type TapLogConfig } from '@fareledger/tap-log';
@@ -11,7 +11,8 @@ import { AccessRegistry } from './access-registry.js';
 import { AdjustmentDesk } from './adjustment-desk.js';
 import { AuditJobs } from './audit-jobs.js';
 import { createInvoiceAuditApp } from './app.js';
-import type { InvoiceAuditConfig } from './config.js';
+import { type InvoiceAuditConfig, trustedVerifierKeys } from './config.js';
+import { BlockReplicator } from './block-replicator.js';
 import { Follower } from './follower.js';
 import { InvoiceIssuer } from './issuer.js';
 import { LedgerIndex } from './ledger-index.js';
@@ -38,8 +39,10 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
   const { logger } = options;
   const operators = loadOperators(config.operatorsPath);
   const auditKey = auditSigningKey(config, logger);
-  const reader = LedgerReader.open({ path: config.ledgerPath });
-  const closers: (() => void)[] = [() => reader.close()];
+  // A replica creates its ledger file (and checks it is this log's) before the reader opens it.
+  const replicaWriter = config.ledgerSource === 'fare.blocks' ? LedgerWriter.open({ path: config.ledgerPath, logName: config.logName, create: true }) : undefined;
+  const reader = openReader(config, replicaWriter);
+  const closers: (() => void)[] = [() => reader.close(), () => replicaWriter?.close()];
   try {
     const index = LedgerIndex.open({ path: config.indexPath, logName: reader.logName, operators });
     closers.push(() => index.close());
@@ -58,8 +61,19 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
       },
     });
     const issuer = new InvoiceIssuer(reader, index, operators, loadSzmNetwork(), config.invoiceCacheEntriesMax);
+    const replicator = replicaWriter === undefined ? undefined : new BlockReplicator({
+      writer: replicaWriter, brokers: config.kafkaBrokers, topic: config.kafkaTopicBlocks, trusted: trustedVerifierKeys(config),
+      clientId: config.kafkaClientId, logger,
+    });
     const health = healthRoutes({
-      ready: async () => ({ checks: { ledger: follower.lastError === undefined ? { ok: true } : { ok: false, detail: 'the ledger cannot be read' } } }),
+      ready: async () => ({
+        checks: {
+          ledger: follower.lastError === undefined ? { ok: true } : { ok: false, detail: 'the ledger cannot be read' },
+          ...(replicator === undefined ? {} : {
+            replica: replicator.failures.size === 0 ? { ok: true } : { ok: false, detail: `replication stopped: ${[...replicator.failures.values()][0]}` },
+          }),
+        },
+      }),
       stoppingSignal: options.signal,
     });
     const desk = AdjustmentDesk.open({ path: config.adjustmentsPath, index, openTapLog: () => openTapLog(tapLogConfig(config, logger)) });
@@ -71,6 +85,8 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
     });
     await follower.catchUp();
     follower.start();
+    await replicator?.start();
+    closers.unshift(() => void replicator?.stop());
     closers.unshift(() => void follower.stop());
     const server = await listen(app, {
       host: config.host, port: config.port, headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
@@ -85,6 +101,7 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
         (stopped ??= (async () => {
           health.markStopping();
           await server.close();
+          await replicator?.stop();
           await follower.stop();
           await jobs.stop();
           await desk.close();
@@ -113,6 +130,15 @@ function tapLogConfig(config: InvoiceAuditConfig, logger: Logger): TapLogConfig 
     kind: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, clientId: config.kafkaClientId, partitions: config.tapLogPartitions, ...group,
     onLog: (line) => logger[line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'debug']({ kafka: line }, line.message),
   };
+}
+
+function openReader(config: InvoiceAuditConfig, replicaWriter: LedgerWriter | undefined): LedgerReader {
+  try {
+    return LedgerReader.open({ path: config.ledgerPath, ...(replicaWriter === undefined ? {} : { logName: config.logName }) });
+  } catch (error) {
+    replicaWriter?.close();
+    throw error;
+  }
 }
 
 function loadOperators(path: string): OperatorRegistry {

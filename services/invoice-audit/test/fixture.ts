@@ -7,7 +7,7 @@ import { adjustmentEntry, type Entry, examples, tapEntry, type Trip, tripEntry }
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
 import { TripBuilder } from '@fareledger/domain/pairing';
 import { tapInputSchema, toTap } from '@fareledger/domain/tap-schema';
-import { ledgerEntryOf, LedgerWriter } from '@fareledger/ledger';
+import { ledgerEntryOf, LedgerWriter, type SealedBlock } from '@fareledger/ledger';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { cityTaps } from '../../batcher/test/city-taps.js';
 
@@ -52,17 +52,20 @@ export class TestLedger {
   }
 
   /** Seals entries in blocks of at most `perBlock`. */
-  sealAll(entries: readonly Entry[], perBlock: number): void {
-    for (let at = 0; at < entries.length; at += perBlock) this.seal(entries.slice(at, at + perBlock));
+  sealAll(entries: readonly Entry[], perBlock: number): ReturnType<TestLedger['seal']>[] {
+    const sealed = [];
+    for (let at = 0; at < entries.length; at += perBlock) sealed.push(this.seal(entries.slice(at, at + perBlock)));
+    return sealed;
   }
 
-  seal(entries: readonly Entry[]): void {
+  seal(entries: readonly Entry[]): SealedBlock & { readonly entries: Uint8Array[] } {
     const inputs = entries.map((entry) => ledgerEntryOf(entry));
-    this.writer.sealBlock(chain, {
+    const sealed = this.writer.sealBlock(chain, {
       entries: inputs, offsetFirst: this.#offset, offsetNext: this.#offset + inputs.length,
       fareTableVersion: 'szm-2026.1', sealedAtMs: examples.metroTapOut.eventTimeMs + 1_000 * ++this.#height,
     });
     this.#offset += inputs.length;
+    return { ...sealed, entries: inputs.map((input) => input.bytes) };
   }
 
   close(): void {

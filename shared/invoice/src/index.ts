@@ -26,7 +26,7 @@ export {
 export { formatInvoiceNumber, type InvoiceNumberParts, invoiceNumberDigits, invoiceUtcOffsetMin, parseInvoiceNumber } from './invoice-number.js';
 export { invoiceSchema, proofBundleSchema } from './invoice-schema.js';
 export { isUnifiedSocialCreditCode, type Operator, OperatorRegistry, operatorsMax, parseOperatorRegistry, vatRateBpMax } from './operators.js';
-export { formatTlogProof, parseTlogProof, proofBundle, type ProofBundle, type ProofBundleInput, type TlogProof, tlogProofHeader } from './proof-bundle.js';
+export { formatTlogProof, parseTlogProof, proofBundle, type ProofBundle, type ProofBundleInput, statesTlogProof, type TlogProof, tlogProofHeader } from './proof-bundle.js';
 export { splitVat, type VatSplit } from './vat.js';
 export { base64UrlDecode, base64UrlEncode, decodeQrProof, encodeQrProof, type QrProof } from './qr-payload.js';
 export { type EntryProofVerification, type InvoiceVerification, statedNotBound, verifyEntryProof, verifyInvoice, type VerifyInvoiceOptions } from './verify.js';

@@ -1,6 +1,7 @@
 import { examples } from '@fareledger/domain';
 import { describe, expect, it } from 'vitest';
 import { InvoiceInvalidError } from './errors.js';
+import { formatTlogProof, statesTlogProof } from './proof-bundle.js';
 import { base64UrlDecode, base64UrlEncode, decodeQrProof, encodeQrProof } from './qr-payload.js';
 import { metroInvoice, testVerifier } from './test-log.js';
 import { verifyEntryProof } from './verify.js';
@@ -42,5 +43,24 @@ describe('the QR payload', () => {
   it('refuses what is not base64url', () => {
     expect(base64UrlDecode('ab+c')).toBeNull();
     expect(base64UrlDecode('a')).toBeNull();
+  });
+});
+
+describe('statesTlogProof', () => {
+  const { invoice } = metroInvoice();
+  const bundle = invoice.proofs.trip;
+  const hashes = bundle.hashes.map((hash) => Uint8Array.from(Buffer.from(hash, 'hex')));
+
+  it('accepts exactly the text formatTlogProof makes, and no other', () => {
+    expect(statesTlogProof(bundle.tlogProof, bundle.logIndex, hashes, bundle.checkpoint)).toBe(true);
+    expect(formatTlogProof(bundle.logIndex, hashes, bundle.checkpoint)).toBe(bundle.tlogProof);
+    for (let i = 0; i < bundle.tlogProof.length; i++) {
+      const changed = bundle.tlogProof.slice(0, i) + (bundle.tlogProof[i] === 'A' ? 'B' : 'A') + bundle.tlogProof.slice(i + 1);
+      expect(statesTlogProof(changed, bundle.logIndex, hashes, bundle.checkpoint), `character ${i}`).toBe(false);
+    }
+    expect(statesTlogProof(bundle.tlogProof, bundle.logIndex + 1, hashes, bundle.checkpoint)).toBe(false);
+    expect(statesTlogProof(bundle.tlogProof, bundle.logIndex, hashes.slice(1), bundle.checkpoint)).toBe(false);
+    expect(statesTlogProof(`${bundle.tlogProof}\n`, bundle.logIndex, hashes, bundle.checkpoint)).toBe(false);
+    expect(statesTlogProof(formatTlogProof(0, [], bundle.checkpoint), 0, [], bundle.checkpoint)).toBe(true);
   });
 });

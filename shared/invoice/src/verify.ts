@@ -7,7 +7,7 @@ import { type Hash, type Hasher, nobleHasher, VerificationError, verifyConsisten
 import { InvoiceInvalidError } from './errors.js';
 import { buildCreditInvoice, buildInvoice, type Invoice, type InvoiceContext, type SealedTrip } from './invoice.js';
 import { hex32, type ReadBundle, readInvoiceDocument, readProofBundle } from './invoice-document.js';
-import { formatTlogProof } from './proof-bundle.js';
+import { statesTlogProof } from './proof-bundle.js';
 
 // The offline verifier: given an invoice document and the ledger's verifier keys, and
 // nothing from our server, it decides whether the invoice is what the ledger sealed.
@@ -142,7 +142,7 @@ class BundleOpener {
   open({ bundle, rootHash, hashes }: ReadBundle, at: string): OpenedBundle {
     const leaf = base64DecodeStrict(bundle.leaf);
     if (leaf === null) throw new InvoiceInvalidError('malformed', `${at}.leaf is not canonical base64`);
-    if (bundle.tlogProof !== formatTlogProof(bundle.logIndex, hashes, bundle.checkpoint)) {
+    if (!statesTlogProof(bundle.tlogProof, bundle.logIndex, hashes, bundle.checkpoint)) {
       throw new InvoiceInvalidError('tlog-proof', `${at}.tlogProof does not state the bundle's index, audit path and checkpoint`);
     }
     const checkpoint = this.#checkpoint(bundle.checkpoint, at);

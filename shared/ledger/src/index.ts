@@ -31,6 +31,8 @@ export {
   builderStateBytesMax,
   chainMax,
   LedgerWriter,
+  ReplicaBlockError,
+  type ReplicaRefusal,
   type BlockInput,
   type BuilderSnapshot,
   type ChainState,

@@ -7,17 +7,22 @@ import {
   parseNote,
   signCheckpoint,
   verifierKeyOf,
+  type Checkpoint,
+  CheckpointError,
+  type Note,
+  openNote,
   type SignerKey,
+  type VerifierKey,
 } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
-import { entryBytesMax } from '@fareledger/codecs';
+import { decodeEntry, EntryDecodeError, entryBytesMax } from '@fareledger/codecs';
 import { aSafeUint, assert, entryTypes } from '@fareledger/domain';
 import { CompactRange, compactRangeIds, TileHashReader, TileWriter, type Hash } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import type Database from 'better-sqlite3';
 import { type BlockWrite, type BundleWrite, type CommitOutcome, LedgerCommitter } from './block-commit.js';
 import { bundleRange, bundleWidth, type BundleRow, decodeBundle, encodeBundle, forEachBundleEntry, selectBundleRangeSql } from './entry-bundle.js';
-import { duplicateIndexKey, type LedgerEntryInput } from './entry-metadata.js';
+import { duplicateIndexKey, entryMetadataOf, type LedgerEntryInput } from './entry-metadata.js';
 import { ChainConflictError, LedgerError } from './errors.js';
 import { bytesOf, openLedgerDatabase } from './schema.js';
 import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
@@ -49,8 +54,11 @@ export interface LedgerWriterOptions {
   readonly path: string;
   /** Each chain's checkpoint origin is `<logName>/chain/<chain>`; fixed when the file is created. */
   readonly logName: string;
-  /** Signs every chain's checkpoints (one key, one name; see ledger-store.md). */
-  readonly signer: SignerKey;
+  /**
+   * Signs every chain's checkpoints (one key, one name; see ledger-store.md). Absent for a
+   * replica, which only stores blocks signed elsewhere (replicateBlock).
+   */
+  readonly signer?: SignerKey;
   /** Create the file and schema if missing (default false: a missing ledger is an error). */
   readonly create?: boolean;
   /** How long a seal waits for another connection's write lock before SQLITE_BUSY (default 5,000). */
@@ -114,6 +122,25 @@ interface ChainCache {
   bundleTail: readonly Uint8Array[];
 }
 
+/** A checkpoint signed elsewhere (a replica's block), checked by replicateBlock. */
+interface SignedCheckpoint {
+  readonly note: string;
+  readonly rootHash: Uint8Array;
+  readonly blockHeight: number;
+  readonly verifierKey: string;
+  readonly keyName: string;
+}
+
+/** Why a replicated block was refused: it is not the next block of this chain, signed by a trusted key. */
+export type ReplicaRefusal = 'signature' | 'origin' | 'height' | 'prev-hash' | 'offsets' | 'tree-size' | 'root' | 'entry';
+
+export class ReplicaBlockError extends Error {
+  override readonly name = 'ReplicaBlockError';
+  constructor(readonly reason: ReplicaRefusal, readonly chain: number, readonly blockHeight: number, detail: string) {
+    super(`replica: chain ${chain} block ${blockHeight}: ${reason}: ${detail}`);
+  }
+}
+
 /** A block prepared in memory: what sealing it returns, and what stores it. */
 export interface PreparedBlock {
   readonly sealed: SealedBlock;
@@ -131,19 +158,19 @@ export class LedgerWriter {
   readonly path: string;
   readonly logName: string;
   readonly #db: Database.Database;
-  readonly #signer: SignerKey;
-  readonly #verifierKey: string;
+  readonly #signer: SignerKey | null;
+  readonly #verifierKey: string | null;
   readonly #chains = new Map<number, ChainCache>();
   readonly #statements: ReturnType<typeof prepareWriterStatements>;
   readonly #committer: LedgerCommitter;
   readonly #hasTaps: (chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]) => boolean[];
 
-  private constructor(path: string, logName: string, db: Database.Database, signer: SignerKey) {
+  private constructor(path: string, logName: string, db: Database.Database, signer: SignerKey | null) {
     this.path = path;
     this.logName = logName;
     this.#db = db;
     this.#signer = signer;
-    this.#verifierKey = formatVerifierKey(verifierKeyOf(signer));
+    this.#verifierKey = signer === null ? null : formatVerifierKey(verifierKeyOf(signer));
     this.#statements = prepareWriterStatements(db);
     this.#committer = new LedgerCommitter(db);
     const lookup = db.transaction((chain: number, taps: readonly { readonly key: string; readonly eventTimeMs: number }[]) =>
@@ -164,7 +191,7 @@ export class LedgerWriter {
       readonly: false,
       busyTimeoutMs: options.busyTimeoutMs ?? busyTimeoutMsDefault,
     });
-    const writer = new LedgerWriter(options.path, logName, db, options.signer);
+    const writer = new LedgerWriter(options.path, logName, db, options.signer ?? null);
     try {
       for (const chain of writer.#statements.selectChains.all()) writer.#load(chain);
       return writer;
@@ -193,6 +220,11 @@ export class LedgerWriter {
       builderSnapshot: snapshot === undefined ? null : { treeSize: snapshot.tree_size, state: bytesOf(snapshot.state) },
       latestCheckpoint: row === undefined ? null : row.checkpoint,
     };
+  }
+
+  /** The chains that have a block, in order. */
+  storedChains(): number[] {
+    return this.#statements.selectChains.all();
   }
 
   /**
@@ -260,6 +292,56 @@ export class LedgerWriter {
   }
 
   /**
+   * A replica's append: stores a block sealed elsewhere (read from fare.blocks) after
+   * checking, trusting nothing in it, that it is this chain's next block: its checkpoint
+   * opens with one of `verifiers` and has this log's origin, its height, prev hash and
+   * offsets follow the chain's latest block, and its entries, appended to the chain's tree,
+   * give its root and tree size. Throws ReplicaBlockError and stores nothing otherwise.
+   * The duplicate index and tiles are filled as for a sealed block, so a replica file reads
+   * and verifies (verifyChain) as the original does.
+   */
+  replicateBlock(chain: number, entries: readonly Uint8Array[], note: string, verifiers: readonly VerifierKey[]): SealedBlock {
+    assertChain(chain);
+    const refuse = (reason: ReplicaRefusal, height: number, detail: string) => new ReplicaBlockError(reason, chain, height, detail);
+    let opened: Note;
+    let checkpoint: Checkpoint;
+    try {
+      opened = openNote(note, verifiers, { ed25519: ed25519Node });
+      checkpoint = parseCheckpoint(opened.text);
+    } catch (error) {
+      if (error instanceof CheckpointError) throw refuse('signature', -1, error.message);
+      throw error;
+    }
+    const f = checkpoint.fareledger;
+    if (checkpoint.origin !== checkpointOrigin(this.logName, chain) || f === null) throw refuse('origin', f?.blockHeight ?? -1, `the checkpoint is of ${checkpoint.origin}`);
+    const cache = this.#load(chain);
+    const height = f.blockHeight;
+    if (height !== (cache.blockHeight ?? -1) + 1) throw refuse('height', height, `the chain's next block is ${(cache.blockHeight ?? -1) + 1}`);
+    if (!equal(f.prevCheckpointHash, cache.prevHash)) throw refuse('prev-hash', height, "prev is not the hash of the chain's latest checkpoint");
+    if (cache.blockHeight !== null && f.kafkaOffsetFirst !== cache.nextOffset) throw refuse('offsets', height, `starts at offset ${f.kafkaOffsetFirst}, the chain's next is ${cache.nextOffset}`);
+    if (checkpoint.treeSize !== cache.range.size + entries.length) throw refuse('tree-size', height, `${entries.length} entries do not take tree size ${cache.range.size} to ${checkpoint.treeSize}`);
+    const inputs = entries.map((bytes, i) => {
+      try {
+        return { bytes, ...entryMetadataOf(decodeEntry(bytes)) };
+      } catch (error) {
+        if (error instanceof EntryDecodeError) throw refuse('entry', height, `entry ${cache.range.size + i}: ${error.message}`);
+        throw error;
+      }
+    });
+    const signature = opened.signatures[0]!;
+    const key = verifiers.find((v) => v.name === signature.name && v.keyHash === signature.keyHash)!;
+    const signed: SignedCheckpoint = { note, rootHash: checkpoint.rootHash, blockHeight: height, verifierKey: formatVerifierKey(key), keyName: key.name };
+    const block: BlockInput = { entries: inputs, offsetFirst: f.kafkaOffsetFirst, offsetNext: f.kafkaOffsetNext, fareTableVersion: f.fareTableVersion, sealedAtMs: f.sealedAtMs };
+    const root = rootAfter(cache.range, entries);
+    if (!equal(root, checkpoint.rootHash)) throw refuse('root', height, 'the entries give another root than the checkpoint');
+    const { sealed, write } = this.prepareBlock(chain, block, signed);
+    const outcome = this.commit([write])[0]!;
+    if (this.settle(write, outcome)) return sealed;
+    if (outcome.status !== 'conflict') assert(false, 'settle throws for a block that failed');
+    throw new ChainConflictError(chain, { treeSize: write.sizeBefore, blockHeight: write.heightBefore }, outcome.stored);
+  }
+
+  /**
    * Takes a prepared block's outcome: true when it was stored. A refused block drops the
    * chain's cache (the file is the truth again): a conflict returns false, and the caller
    * reloads the chain; a failure throws LedgerError.
@@ -278,9 +360,10 @@ export class LedgerWriter {
    * of a chain must be committed in the order they were prepared, and each outcome passed
    * to settle before the chain is prepared again after a refusal.
    */
-  prepareBlock(chain: number, block: BlockInput): PreparedBlock {
+  prepareBlock(chain: number, block: BlockInput, signed: SignedCheckpoint | null = null): PreparedBlock {
     assertChain(chain);
     assertBlock(block);
+    assert(signed !== null || this.#signer !== null, 'a writer without a signer only replicates blocks signed elsewhere');
     const cache = this.#load(chain);
     if (cache.blockHeight !== null) {
       assert(block.offsetFirst === cache.nextOffset, `chain ${chain}: block starts at offset ${block.offsetFirst}, the chain's next offset is ${cache.nextOffset}`);
@@ -288,7 +371,7 @@ export class LedgerWriter {
     try {
       const sizeBefore = cache.range.size;
       cache.range.appendLeaves(block.entries.map((entry) => entry.bytes), cache.tiles.visit);
-      const { write, bundleTail } = this.#prepareWrite(chain, cache, block, sizeBefore);
+      const { write, bundleTail } = this.#prepareWrite(chain, cache, block, sizeBefore, signed);
       cache.blockHeight = write.blockHeight;
       cache.nextOffset = block.offsetNext;
       cache.prevHash = write.noteHash;
@@ -311,7 +394,7 @@ export class LedgerWriter {
     this.#chains.delete(chain);
   }
 
-  #prepareWrite(chain: number, cache: ChainCache, block: BlockInput, sizeBefore: number): { write: BlockWrite; bundleTail: Uint8Array[] } {
+  #prepareWrite(chain: number, cache: ChainCache, block: BlockInput, sizeBefore: number, signed: SignedCheckpoint | null): { write: BlockWrite; bundleTail: Uint8Array[] } {
     const tiles = cache.tiles.flush();
     const { bundles, bundleTail } = bundleWrites(sizeBefore, cache.bundleTail, block.entries);
     const treeSize = cache.range.size;
@@ -319,23 +402,29 @@ export class LedgerWriter {
     const rootHash = new Uint8Array(cache.range.root());
     const heightBefore = cache.blockHeight;
     const blockHeight = heightBefore === null ? 0 : heightBefore + 1;
-    const note = signCheckpoint(
-      {
-        origin: checkpointOrigin(this.logName, chain),
-        treeSize,
-        rootHash,
-        fareledger: {
-          blockHeight,
-          prevCheckpointHash: cache.prevHash,
-          kafkaOffsetFirst: block.offsetFirst,
-          kafkaOffsetNext: block.offsetNext,
-          fareTableVersion: block.fareTableVersion,
-          sealedAtMs: block.sealedAtMs,
+    let note: string;
+    if (signed === null) {
+      note = signCheckpoint(
+        {
+          origin: checkpointOrigin(this.logName, chain),
+          treeSize,
+          rootHash,
+          fareledger: {
+            blockHeight,
+            prevCheckpointHash: cache.prevHash,
+            kafkaOffsetFirst: block.offsetFirst,
+            kafkaOffsetNext: block.offsetNext,
+            fareTableVersion: block.fareTableVersion,
+            sealedAtMs: block.sealedAtMs,
+          },
         },
-      },
-      [this.#signer],
-      { ed25519: ed25519Node },
-    );
+        [this.#signer!],
+        { ed25519: ed25519Node },
+      );
+    } else {
+      note = signed.note;
+      assert(equal(signed.rootHash, rootHash) && signed.blockHeight === blockHeight, 'replicateBlock checks a note before it is stored');
+    }
     const tapTimesMs: number[] = [];
     const tapKeys: string[] = [];
     for (const e of block.entries) {
@@ -347,7 +436,7 @@ export class LedgerWriter {
       chain, heightBefore, sizeBefore, prevHash: cache.prevHash, blockHeight, treeSize, rootHash,
       offsetFirst: block.offsetFirst, offsetNext: block.offsetNext, fareTableVersion: block.fareTableVersion, sealedAtMs: block.sealedAtMs,
       builderState: block.builderState ?? null, tiles, bundles, tapTimesMs, tapKeys, note, noteHash: checkpointHash(note),
-      verifierKey: this.#verifierKey, keyName: this.#signer.name,
+      verifierKey: signed?.verifierKey ?? this.#verifierKey!, keyName: signed?.keyName ?? this.#signer!.name,
     };
     return { write, bundleTail };
   }
@@ -459,4 +548,15 @@ function assertBlock(block: BlockInput): void {
   assert(block.offsetFirst <= block.offsetNext, `offsetFirst ${block.offsetFirst} <= offsetNext ${block.offsetNext}`);
   assert(block.builderState === undefined || (block.builderState instanceof Uint8Array && block.builderState.length <= builderStateBytesMax),
     'builderState is bytes within builderStateBytesMax');
+}
+
+/** The root of `range` with `leaves` appended, on a copy: the chain's tree is not touched. */
+function rootAfter(range: CompactRange, leaves: readonly Uint8Array[]): Uint8Array {
+  const copy = range.clone();
+  copy.appendLeaves(leaves);
+  return new Uint8Array(copy.root());
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -1,7 +1,7 @@
 import { CheckpointError, parseCheckpoint, parseNote } from '@fareledger/checkpoint';
 import { entryBytesMax } from '@fareledger/codecs';
 import { aSafeUint, assert } from '@fareledger/domain';
-import { blockEntriesMax, chainMax } from '@fareledger/ledger';
+import { blockEntriesMax, chainMax } from './writer.js';
 import { Packr, Unpackr } from 'msgpackr';
 
 // The messages of the fare.blocks topic (docs/fare-blocks.md). A sealed block is sent as

@@ -1,22 +1,21 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { base64DecodeStrict, parseVerifierKey } from '@fareledger/checkpoint';
-import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
-import { formatInvoiceNumber, type Invoice, verifyInvoice } from '@fareledger/invoice';
-import { nodeHasher } from '@fareledger/merkle/node-hasher';
+import { formatInvoiceNumber, type Invoice } from '@fareledger/invoice';
 import autocannon from 'autocannon';
 import { chain, pricedCityEntries, TestLedger } from '../services/invoice-audit/test/fixture.js';
-import { type Child, startChild } from './processes.js';
+import { type Child, repoRoot, startChild } from './processes.js';
 
 // Invoice service figures on this machine, in one run, side by side:
 //   static    hono on @hono/node-server answering a fixed JSON body of an invoice's size: the HTTP ceiling
 //   fetch     GET /v1/invoices/{number} with a wallet token, invoices issued and cached (goal ≥ 15,000/s, p99 ≤ 20 ms)
 //   issue     the same with the cache off: every fetch builds the invoice and its proofs from the ledger
 //   verify    verifyInvoice (the CLI's library, node:crypto Ed25519 and SHA-256) of real invoices, one core,
-//             beside the raw limit: the same Ed25519 verification and SHA-256 hashes alone (goal ≥ 0.8)
+//             beside the raw limit: the same Ed25519 verification and SHA-256 hashes alone (goal ≥ 0.8),
+//             in a process of its own (verify-bench.ts)
 // The ledger is a real one: city taps priced by the trip builder, sealed by the LedgerWriter.
 //
 //   npm run load:invoice -- [--seconds 10] [--connections 50] [--taps 60000] [--accounts 2000] [--profile <dir>]
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
         await service.stop();
       }
     }
-    const verify = verifications(sample);
+    const verify = verifications(sample, dir);
     report(results, verify);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -192,54 +191,16 @@ interface VerifyFigures {
   readonly hashesPerInvoice: number;
 }
 
-/**
- * verifyInvoice per second on this thread, beside the raw limit of the same invoices: one
- * Ed25519 verification of the checkpoint and the SHA-256 hashes of the proofs (each leaf,
- * each audit path node), with the same node:crypto primitives and nothing else.
- */
-function verifications(sample: readonly Invoice[]): VerifyFigures {
-  const keys = [parseVerifierKey(ledgerVerifierKey)];
-  const durationMs = 3_000;
-  const documents = sample.map((invoice) => JSON.parse(JSON.stringify(invoice)) as unknown);
-  let count = 0;
-  let started = performance.now();
-  while (performance.now() - started < durationMs) {
-    verifyInvoice(documents[count % documents.length], { verifierKeys: keys, ed25519: ed25519Node, hasher: nodeHasher });
-    count += 1;
-  }
-  const verificationsPerS = count / ((performance.now() - started) / 1000);
-  const raw = sample.map((invoice) => rawWork(invoice, keys[0]!.publicKey));
-  let rawCount = 0;
-  started = performance.now();
-  while (performance.now() - started < durationMs) {
-    const work = raw[rawCount % raw.length]!;
-    if (!ed25519Node.verify(work.publicKey, work.text, work.signature)) throw new Error('raw limit: a signature does not verify');
-    for (const leaf of work.leaves) nodeHasher.hashLeaf(leaf);
-    for (let i = 0; i < work.nodeHashes; i++) nodeHasher.hashChildren(work.left, work.right);
-    rawCount += 1;
-  }
-  const limitPerS = rawCount / ((performance.now() - started) / 1000);
-  const hashesPerInvoice = raw.reduce((sum, work) => sum + work.leaves.length + work.nodeHashes, 0) / raw.length;
-  return { verificationsPerS, limitPerS, hashesPerInvoice };
+/** The verify figures, measured in a process of their own (verify-bench.ts) on the sample written to `dir`. */
+function verifications(sample: readonly Invoice[], dir: string): VerifyFigures {
+  const samplePath = path.join(dir, 'verify-sample.json');
+  writeFileSync(samplePath, JSON.stringify({ key: ledgerVerifierKey, sample }));
+  const output = execFileSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'load-tests/verify-bench.ts'), samplePath], { cwd: repoRoot, encoding: 'utf8' });
+  return JSON.parse(output) as VerifyFigures;
 }
 
 /** The ledger's verifier key, as /v1/keys publishes it. */
 let ledgerVerifierKey = '';
-
-function rawWork(invoice: Invoice, publicKey: Uint8Array) {
-  const note = invoice.proofs.trip.checkpoint;
-  const blank = note.indexOf('\n\n');
-  const text = new TextEncoder().encode(note.slice(0, blank + 1));
-  const signatureLine = note.slice(blank + 2).split('\n')[0]!;
-  const signature = base64DecodeStrict(signatureLine.slice(signatureLine.lastIndexOf(' ') + 1))!.subarray(4);
-  const bundles = [invoice.proofs.trip, ...invoice.proofs.taps];
-  return {
-    publicKey, text, signature,
-    leaves: bundles.map((bundle) => base64DecodeStrict(bundle.leaf)!),
-    nodeHashes: bundles.reduce((sum, bundle) => sum + bundle.hashes.length, 0),
-    left: new Uint8Array(32), right: new Uint8Array(32),
-  };
-}
 
 function report(results: readonly HttpFigures[], verify: VerifyFigures): void {
   console.table(results.map((r) => ({

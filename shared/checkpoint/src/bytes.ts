@@ -11,8 +11,11 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** A lone UTF-16 surrogate: a JS string that has no UTF-8 encoding. */
 const loneSurrogate = /\p{Cs}/u;
 
+/** String.prototype.isWellFormed (ES2024: Node 20, current browsers), else the regex (about 8x slower on a checkpoint note). */
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
 export function isWellFormedString(s: string): boolean {
-  return !loneSurrogate.test(s);
+  return nativeIsWellFormed === undefined ? !loneSurrogate.test(s) : nativeIsWellFormed.call(s);
 }
 
 /** UTF-8 bytes of a well-formed string (a lone surrogate is a bug in the caller). */

@@ -3,7 +3,7 @@ import {
 } from '@fareledger/checkpoint';
 import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
 import { type Entry, type Tap, tapKey } from '@fareledger/domain';
-import { type Hash, type Hasher, nobleHasher, VerificationError, verifyConsistency, verifyInclusion } from '@fareledger/merkle';
+import { type Hash, type Hasher, type InclusionClaim, nobleHasher, VerificationError, verifyConsistency, verifyInclusions } from '@fareledger/merkle';
 import { InvoiceInvalidError } from './errors.js';
 import { buildCreditInvoice, buildInvoice, type Invoice, type InvoiceContext, type SealedTrip } from './invoice.js';
 import { hex32, type ReadBundle, readInvoiceDocument, readProofBundle } from './invoice-document.js';
@@ -58,9 +58,14 @@ export function verifyInvoice(document: unknown, options: VerifyInvoiceOptions):
   const read = readInvoiceDocument(document);
   const { invoice } = read;
   const opener = new BundleOpener(invoice.chain, options);
-  const trip = opener.open(read.trip, 'proofs.trip');
-  const taps = read.taps.map((bundle, i) => opener.open(bundle, `proofs.taps[${i}]`));
-  const adjustment = read.adjustment === undefined ? undefined : opener.open(read.adjustment, 'proofs.adjustment');
+  const checked = [opener.open(read.trip, 'proofs.trip'), ...read.taps.map((bundle, i) => opener.open(bundle, `proofs.taps[${i}]`))];
+  if (read.adjustment !== undefined) checked.push(opener.open(read.adjustment, 'proofs.adjustment'));
+  opener.proveInclusions();
+  const opened = checked.map(decoded);
+  const trip = opened[0]!;
+  const rest = opened.slice(1);
+  const taps = rest.slice(0, read.taps.length);
+  const adjustment = read.adjustment === undefined ? undefined : rest.at(-1);
   const sealedTrip = sealedTripOf(invoice.chain, trip, taps);
   const context = statedContext(invoice, sealedTrip, (adjustment ?? trip).checkpoint);
   const rebuilt = rebuild(invoice, sealedTrip, adjustment, context);
@@ -83,11 +88,27 @@ export function verifyInvoice(document: unknown, options: VerifyInvoiceOptions):
 
 /**
  * The fast path of the comparison: the document as the issuer wrote it has the rebuilt
- * invoice's fields in the same order, so one JSON text each decides. Any other order
+ * invoice's fields in the same order, so one walk in step decides. Any other order
  * falls back to firstDifference, which ignores order (JSON objects have none).
  */
 function sameInvoice(rebuilt: Invoice, document: Invoice): boolean {
-  return JSON.stringify(withoutProofs(rebuilt)) === JSON.stringify(withoutProofs(document));
+  return sameInOrder(withoutProofs(rebuilt), withoutProofs(document));
+}
+
+/** Deep equality of JSON values with object keys in the same order (cheaper than two JSON texts). */
+function sameInOrder(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameInOrder(item, b[i]));
+  if (Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i]!;
+    if (key !== keysB[i] || !sameInOrder((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 export interface EntryProofVerification {
@@ -107,7 +128,9 @@ export interface EntryProofVerification {
  */
 export function verifyEntryProof(chain: number, bundle: unknown, options: VerifyInvoiceOptions): EntryProofVerification {
   const opener = new BundleOpener(chain, options);
-  const opened = opener.open(readProofBundle(bundle, 'proof'), 'proof');
+  const checked = opener.open(readProofBundle(bundle, 'proof'), 'proof');
+  opener.proveInclusions();
+  const opened = decoded(checked);
   return {
     chain,
     logIndex: opened.logIndex,
@@ -119,6 +142,16 @@ export function verifyEntryProof(chain: number, bundle: unknown, options: Verify
   };
 }
 
+/** A bundle whose checkpoint opened; its leaf's inclusion is proven by proveInclusions. */
+interface CheckedBundle {
+  readonly at: string;
+  readonly logIndex: number;
+  readonly leaf: Uint8Array;
+  readonly checkpoint: Checkpoint;
+  readonly note: string;
+}
+
+/** A bundle proven, its leaf decoded (only after the proof: a leaf not in the log is an inclusion failure, whatever it holds). */
 interface OpenedBundle {
   readonly at: string;
   readonly logIndex: number;
@@ -132,14 +165,18 @@ class BundleOpener {
   readonly signers = new Set<string>();
   #origin: string | undefined;
   readonly #checkpoints = new Map<string, Checkpoint>();
+  readonly #claims = new Map<string, { at: string; claim: InclusionClaim }[]>();
+  readonly #hasher: Hasher;
 
-  constructor(readonly chain: number, readonly options: VerifyInvoiceOptions) {}
+  constructor(readonly chain: number, readonly options: VerifyInvoiceOptions) {
+    this.#hasher = options.hasher ?? nobleHasher;
+  }
 
   get origin(): string {
     return this.#origin ?? '';
   }
 
-  open({ bundle, rootHash, hashes }: ReadBundle, at: string): OpenedBundle {
+  open({ bundle, rootHash, hashes }: ReadBundle, at: string): CheckedBundle {
     const leaf = base64DecodeStrict(bundle.leaf);
     if (leaf === null) throw new InvoiceInvalidError('malformed', `${at}.leaf is not canonical base64`);
     if (!statesTlogProof(bundle.tlogProof, bundle.logIndex, hashes, bundle.checkpoint)) {
@@ -150,14 +187,28 @@ class BundleOpener {
       throw new InvoiceInvalidError('checkpoint', `${at}: the checkpoint is of tree size ${checkpoint.treeSize}, the proof of ${bundle.treeSize}`);
     }
     if (!equalHashes(checkpoint.rootHash, rootHash)) throw new InvoiceInvalidError('checkpoint', `${at}.rootHash is not the checkpoint's root`);
-    try {
-      const hasher = this.options.hasher ?? nobleHasher;
-      verifyInclusion(hasher, bundle.logIndex, bundle.treeSize, hasher.hashLeaf(leaf), hashes, checkpoint.rootHash);
-    } catch (error) {
-      if (error instanceof VerificationError) throw new InvoiceInvalidError('inclusion', `${at}: ${error.message}`);
-      throw error;
+    const claims = this.#claims.get(bundle.checkpoint) ?? [];
+    this.#claims.set(bundle.checkpoint, claims);
+    claims.push({ at, claim: { index: bundle.logIndex, leafHash: this.#hasher.hashLeaf(leaf), proof: hashes } });
+    return { at, logIndex: bundle.logIndex, leaf, checkpoint, note: bundle.checkpoint };
+  }
+
+  /**
+   * The inclusion proofs of every bundle opened, each against its checkpoint's root; the
+   * proofs of one checkpoint together, so the nodes their paths share are hashed once
+   * (verifyInclusions accepts exactly what they would alone).
+   */
+  proveInclusions(): void {
+    for (const [note, claims] of this.#claims) {
+      const checkpoint = this.#checkpoints.get(note)!;
+      try {
+        verifyInclusions(this.#hasher, checkpoint.treeSize, checkpoint.rootHash, claims.map(({ claim }) => claim));
+      } catch (error) {
+        if (error instanceof VerificationError) throw new InvoiceInvalidError('inclusion', `${claims[error.claim ?? 0]!.at}: ${error.message}`);
+        throw error;
+      }
     }
-    return { at, logIndex: bundle.logIndex, entry: decodeLeaf(leaf, at), checkpoint, note: bundle.checkpoint };
+    this.#claims.clear();
   }
 
   /**
@@ -189,6 +240,10 @@ class BundleOpener {
     if (!origin.endsWith(suffix)) throw new InvoiceInvalidError('checkpoint', `${at}.checkpoint is of ${origin}, not of chain ${this.chain}`);
     this.#origin = origin;
   }
+}
+
+function decoded(bundle: CheckedBundle): OpenedBundle {
+  return { at: bundle.at, logIndex: bundle.logIndex, entry: decodeLeaf(bundle.leaf, bundle.at), checkpoint: bundle.checkpoint, note: bundle.note };
 }
 
 function decodeLeaf(leaf: Uint8Array, at: string): Entry {

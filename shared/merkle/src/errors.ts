@@ -13,6 +13,8 @@ export type VerificationFailure =
 /** A proof did not verify: the claim it carries is not proven. */
 export class VerificationError extends MerkleError {
   override readonly name = 'VerificationError';
+  /** verifyInclusions: the position of the claim that failed. */
+  claim: number | undefined = undefined;
   constructor(
     readonly reason: VerificationFailure,
     message: string,

@@ -27,4 +27,4 @@ export {
   type TileStore,
   type TileWrite,
 } from './tiles.js';
-export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from './verify.js';
+export { type InclusionClaim, rootFromInclusionProof, verifyConsistency, verifyInclusion, verifyInclusions } from './verify.js';

@@ -92,6 +92,87 @@ export function verifyInclusion(
   }
 }
 
+/** One leaf's inclusion proof, for verifyInclusions. */
+export interface InclusionClaim {
+  readonly index: number;
+  readonly leafHash: Hash;
+  readonly proof: readonly Hash[];
+}
+
+/**
+ * verifyInclusion of several leaves of one tree at once, hashing the nodes their paths
+ * share once: the proofs of neighbouring leaves (a trip and its taps) meet a few levels
+ * up and are the same nodes from there to the root. A claim whose path reaches a node an
+ * earlier claim proved (same level and index) is proven there, if its node there is that
+ * node and the rest of its proof is the earlier claim's rest; otherwise it fails, as it
+ * would alone (a tree has one node at a place). So it accepts exactly the claims that
+ * verifyInclusion accepts one by one; VerificationError.claim names the first that fails.
+ */
+export function verifyInclusions(hasher: Hasher, size: number, root: Hash, claims: readonly InclusionClaim[]): void {
+  assertHashLengths([root], 'root');
+  // Nodes of the paths walked, by place: the node, and the proof and step that go on from
+  // it. A claim's nodes go in as it is walked: a later claim meets them only once the
+  // claim is proven (claims are walked one after the other, and a failure ends the call).
+  const proven = new Map<number, ProvenNode>();
+  claims.forEach((claim, c) => {
+    try {
+      if (!verifyClaim(hasher, size, root, claim, proven)) {
+        throw new VerificationError('root-mismatch', `inclusion proof of leaf ${claim.index} leads to another root than tree size ${size}'s`);
+      }
+    } catch (error) {
+      if (error instanceof VerificationError) error.claim = c;
+      throw error;
+    }
+  });
+}
+
+interface ProvenNode {
+  readonly node: Hash;
+  readonly proof: readonly Hash[];
+  readonly step: number;
+}
+
+function verifyClaim(hasher: Hasher, size: number, root: Hash, { index, leafHash, proof }: InclusionClaim, proven: Map<number, ProvenNode>): boolean {
+  assertIndex(index, 'index');
+  assertIndex(size, 'size');
+  if (index >= size) throw new VerificationError('index-out-of-range', `leaf index ${index} is not in a tree of size ${size}`);
+  assertHashLengths([leafHash], 'leaf hash');
+  assertHashLengths(proof, 'inclusion proof');
+  const at = new PathCursor(index, size - 1);
+  let level = 0;
+  let node = leafHash;
+  for (let step = 0; step < proof.length; step++) {
+    // A node's place as one number (a string key cost more than the lookups it saves):
+    // index · 64 + level, exact while the index is below 2^47.
+    const key = at.fn * 64 + level;
+    const met = proven.get(key);
+    if (met !== undefined) return equalHashes(met.node, node) && sameRest(proof, step, met.proof, met.step);
+    proven.set(key, { node, proof, step });
+    if (at.sn === 0) throw new VerificationError('proof-length', `inclusion proof is longer than a tree of size ${size} needs`);
+    const sibling = proof[step] as Hash;
+    if (at.siblingIsLeft) {
+      node = hasher.hashChildren(sibling, node);
+      while (!isOdd(at.fn) && at.fn !== 0) {
+        at.shift();
+        level += 1;
+      }
+    } else {
+      node = hasher.hashChildren(node, sibling);
+    }
+    at.shift();
+    level += 1;
+  }
+  if (at.sn !== 0) throw new VerificationError('proof-length', `inclusion proof is shorter than a tree of size ${size} needs`);
+  return equalHashes(node, root);
+}
+
+/** Whether a[from..] and b[bFrom..] are the same hashes. */
+function sameRest(a: readonly Hash[], from: number, b: readonly Hash[], bFrom: number): boolean {
+  if (a.length - from !== b.length - bFrom) return false;
+  for (let i = 0; from + i < a.length; i++) if (!equalHashes(a[from + i] as Hash, b[bFrom + i] as Hash)) return false;
+  return true;
+}
+
 /**
  * Checks that the tree of size2 with root2 extends the tree of size1 with root1, by
  * RFC 9162 §2.1.4.2: both roots are rebuilt from the proof.

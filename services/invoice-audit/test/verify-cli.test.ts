@@ -52,6 +52,25 @@ describe('fareledger-verify', () => {
     expect([notJson.code, notJson.stdout.startsWith('invalid (malformed)')]).toEqual([1, true]);
   });
 
+  it('exits 1 for every field of a proof bundle changed', async () => {
+    const paths: (string | number)[][] = [];
+    for (const bundle of [['trip'], ['taps', 1]] as const) {
+      for (const field of ['leaf', 'logIndex', 'treeSize', 'rootHash', 'checkpoint', 'tlogProof'] as const) paths.push(['proofs', ...bundle, field]);
+      paths.push(['proofs', ...bundle, 'hashes', 0]);
+    }
+    const results = await Promise.all(paths.map(async (path, n) => {
+      const tampered = structuredClone(invoice) as unknown as Record<string | number, unknown>;
+      let at = tampered;
+      for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+      const last = path.at(-1)!;
+      const value = at[last];
+      at[last] = typeof value === 'number' ? value + 1 : (value as string).replace(/[0-9a-f]/, (c) => (c === '0' ? '1' : '0'));
+      const result = await verify(file(`tampered-${n}.json`, JSON.stringify(tampered)), '--key', key, '--json');
+      return [path.join('.'), result.code, (JSON.parse(result.stdout) as { valid: boolean }).valid] as const;
+    }));
+    expect(results).toEqual(paths.map((path) => [path.join('.'), 1, false]));
+  });
+
   it('exits 1 for a checkpoint the given key did not sign', async () => {
     const other = formatVerifierKey(verifierKeyOf(otherSigner));
     expect((await verify(good, '--key', other)).code).toBe(1);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, statSync } from 'node:fs';
 import { isCredentialId, secretBytes } from '@fareledger/device-auth';
 import { assert, idLengthMax, type Mode, modes, ValidationError } from '@fareledger/domain';
+import { ensurePrivateFile } from '@fareledger/runtime';
 import Database from 'better-sqlite3';
 
 // The registered devices and their HMAC secrets, in one SQLite file that several ingest
@@ -239,15 +239,10 @@ const activeKeysSelect = `
   FROM device_keys k JOIN devices d ON d.device_id = k.device_id
   WHERE k.retired_at_ms IS NULL`;
 
-/** Creates the file 0600 if it is missing, so no other user ever sees it readable; refuses a looser existing file. */
+/** Creates the file 0600 if it is missing; refuses a looser existing file. */
 function preparePrivateFile(path: string): void {
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const mode = statSync(path).mode & 0o777;
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) throw new RegistryFileModeError(path, mode);
+  const looseMode = ensurePrivateFile(path);
+  if (looseMode !== null) throw new RegistryFileModeError(path, looseMode);
 }
 
 function openDatabase(path: string, busyTimeoutMs: number): Database.Database {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { accountLengthMax, assert } from '@fareledger/domain';
+import { ensurePrivateFile } from '@fareledger/runtime';
 import Database from 'better-sqlite3';
 
 // Bearer tokens of the wallet door (bound to one account) and the audit door (read-all).
@@ -188,11 +189,6 @@ function sha256(token: string): Buffer {
 /** Creates the file 0600 if it is missing; refuses a looser existing file. */
 function preparePrivateFile(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const mode = statSync(path).mode & 0o777;
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) throw new AccessFileModeError(path, mode);
+  const looseMode = ensurePrivateFile(path);
+  if (looseMode !== null) throw new AccessFileModeError(path, looseMode);
 }

@@ -43,6 +43,16 @@ class PathCursor {
   }
 }
 
+/** Checks an inclusion proof's arguments (VerificationError when no proof can be for them) and starts its walk. */
+function inclusionCursor(index: number, size: number, leafHash: Hash, proof: readonly Hash[]): PathCursor {
+  assertIndex(index, 'index');
+  assertIndex(size, 'size');
+  if (index >= size) throw new VerificationError('index-out-of-range', `leaf index ${index} is not in a tree of size ${size}`);
+  assertHashLengths([leafHash], 'leaf hash');
+  assertHashLengths(proof, 'inclusion proof');
+  return new PathCursor(index, size - 1);
+}
+
 /**
  * The root an inclusion proof leads to, by RFC 9162 §2.1.3.2. Throws VerificationError
  * when the proof cannot be a proof for (index, size) at all (wrong length, index out of
@@ -55,12 +65,7 @@ export function rootFromInclusionProof(
   leafHash: Hash,
   proof: readonly Hash[],
 ): Hash {
-  assertIndex(index, 'index');
-  assertIndex(size, 'size');
-  if (index >= size) throw new VerificationError('index-out-of-range', `leaf index ${index} is not in a tree of size ${size}`);
-  assertHashLengths([leafHash], 'leaf hash');
-  assertHashLengths(proof, 'inclusion proof');
-  const at = new PathCursor(index, size - 1);
+  const at = inclusionCursor(index, size, leafHash, proof);
   let root = leafHash;
   for (const sibling of proof) {
     if (at.sn === 0) throw new VerificationError('proof-length', `inclusion proof is longer than a tree of size ${size} needs`);
@@ -133,12 +138,7 @@ interface ProvenNode {
 }
 
 function verifyClaim(hasher: Hasher, size: number, root: Hash, { index, leafHash, proof }: InclusionClaim, proven: Map<number, ProvenNode>): boolean {
-  assertIndex(index, 'index');
-  assertIndex(size, 'size');
-  if (index >= size) throw new VerificationError('index-out-of-range', `leaf index ${index} is not in a tree of size ${size}`);
-  assertHashLengths([leafHash], 'leaf hash');
-  assertHashLengths(proof, 'inclusion proof');
-  const at = new PathCursor(index, size - 1);
+  const at = inclusionCursor(index, size, leafHash, proof);
   let level = 0;
   let node = leafHash;
   for (let step = 0; step < proof.length; step++) {

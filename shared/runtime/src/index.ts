@@ -45,6 +45,7 @@ export {
   zodIssueParams,
 } from './problem.js';
 export { readBodyLimited } from './body.js';
+export { ensurePrivateFile } from './private-file.js';
 export { bearerToken, definedOnly, parseRequest, pathParam, readJsonBody, requireAdminToken } from './request.js';
 export { docsPageRoutes } from './docs-page.js';
 export { type JsonObject, openApiComponents, problemResponsesOf } from './openapi.js';

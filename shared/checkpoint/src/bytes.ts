@@ -69,23 +69,34 @@ export function base64Encode(bytes: Uint8Array): string {
  */
 export function base64DecodeStrict(s: string): Uint8Array | null {
   if (s.length % 4 !== 0) return null;
+  if (s.length === 0) return new Uint8Array(0);
   const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   const out = new Uint8Array((s.length / 4) * 3 - pad);
+  // Every group but the last is 4 alphabet characters to 3 bytes; the last one has the padding.
+  const lastGroup = s.length - 4;
   let o = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const last = i + 4 === s.length;
+  for (let i = 0; i < lastGroup; i += 4) {
     const c0 = sextet(s, i);
     const c1 = sextet(s, i + 1);
-    const c2 = last && pad === 2 ? 0 : sextet(s, i + 2);
-    const c3 = last && pad >= 1 ? 0 : sextet(s, i + 3);
-    if (c0 < 0 || c1 < 0 || c2 < 0 || c3 < 0) return null;
+    const c2 = sextet(s, i + 2);
+    const c3 = sextet(s, i + 3);
+    if ((c0 | c1 | c2 | c3) < 0) return null;
     const n = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
-    out[o++] = n >>> 16;
-    if (o < out.length) out[o++] = (n >>> 8) & 0xff;
-    if (o < out.length) out[o++] = n & 0xff;
-    if (last && pad === 2 && (n & 0xffff) !== 0) return null;
-    if (last && pad === 1 && (n & 0xff) !== 0) return null;
+    out[o] = n >>> 16;
+    out[o + 1] = (n >>> 8) & 0xff;
+    out[o + 2] = n & 0xff;
+    o += 3;
   }
+  const c0 = sextet(s, lastGroup);
+  const c1 = sextet(s, lastGroup + 1);
+  const c2 = pad === 2 ? 0 : sextet(s, lastGroup + 2);
+  const c3 = pad >= 1 ? 0 : sextet(s, lastGroup + 3);
+  if ((c0 | c1 | c2 | c3) < 0) return null;
+  const n = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
+  if ((pad === 2 && (n & 0xffff) !== 0) || (pad === 1 && (n & 0xff) !== 0)) return null;
+  out[o] = n >>> 16;
+  if (pad < 2) out[o + 1] = (n >>> 8) & 0xff;
+  if (pad < 1) out[o + 2] = n & 0xff;
   return out;
 }
 

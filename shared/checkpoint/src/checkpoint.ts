@@ -181,7 +181,8 @@ function parseFareledgerLines(lines: readonly string[]): FareledgerExtensions {
 /** Decimal with no leading zeros (C2SP tree size rules); must fit a safe integer here. */
 function parseUint(s: string, line: number, what: string): number {
   if (!decimal.test(s)) throw new MalformedCheckpointError(line, `${what} is not a decimal without leading zeros`);
-  if (s.length > 20 || BigInt(s) > uint64Max) throw new MalformedCheckpointError(line, `${what} is above 2^64-1`);
+  // Fifteen digits or fewer are below 2^53: no BigInt needed to bound them.
+  if (s.length > 15 && (s.length > 20 || BigInt(s) > uint64Max)) throw new MalformedCheckpointError(line, `${what} is above 2^64-1`);
   const n = Number(s);
   if (!Number.isSafeInteger(n)) throw new MalformedCheckpointError(line, `${what} is above 2^53-1, which Fareledger does not support`);
   return n;

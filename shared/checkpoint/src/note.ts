@@ -154,7 +154,8 @@ function splitNote(message: Uint8Array | string): { text: string; textBytes: Uin
 function decodeNote(message: Uint8Array | string): string {
   if (typeof message === 'string') {
     if (!isWellFormedString(message)) throw new MalformedNoteError('not valid Unicode');
-    if (utf8Encode(message).length > noteBytesMax) throw new MalformedNoteError(`longer than ${noteBytesMax} bytes`);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long note needs encoding to be measured.
+    if (message.length * 3 > noteBytesMax && utf8Encode(message).length > noteBytesMax) throw new MalformedNoteError(`longer than ${noteBytesMax} bytes`);
     return message;
   }
   assert(message instanceof Uint8Array, 'message is a string or Uint8Array');

@@ -50,18 +50,22 @@ function int(value: unknown, at: string, min: number, max: number): number {
   return value as number;
 }
 
-const hexDigit = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) hexDigit['0123456789abcdef'.charCodeAt(i)] = i;
+/** A byte by its two lower-case hex digits' char codes, (c1 << 7) | c2; -1 for anything else. */
+const hexPair = new Int16Array(128 * 128).fill(-1);
+for (let hi = 0; hi < 16; hi++) {
+  for (let lo = 0; lo < 16; lo++) hexPair[('0123456789abcdef'.charCodeAt(hi) << 7) | '0123456789abcdef'.charCodeAt(lo)] = (hi << 4) | lo;
+}
 
 /** 32 bytes from 64 lower-case hex digits, or null. */
 export function hex32(value: unknown): Uint8Array | null {
   if (typeof value !== 'string' || value.length !== 64) return null;
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) {
-    const hi = hexDigit[value.charCodeAt(2 * i)] ?? -1;
-    const lo = hexDigit[value.charCodeAt(2 * i + 1)] ?? -1;
-    if (hi < 0 || lo < 0) return null;
-    out[i] = (hi << 4) | lo;
+    const c1 = value.charCodeAt(2 * i);
+    const c2 = value.charCodeAt(2 * i + 1);
+    const byte = c1 < 128 && c2 < 128 ? hexPair[(c1 << 7) | c2]! : -1;
+    if (byte < 0) return null;
+    out[i] = byte;
   }
   return out;
 }

@@ -3,8 +3,8 @@ import { decodeEntry } from '@fareledger/codecs';
 import { type Entry, type Tap } from '@fareledger/domain';
 import type { MetroNetwork } from '@fareledger/domain/fares';
 import {
-  buildCreditInvoice, buildInvoice, type Invoice, type InvoiceConsistency, type InvoiceContext, type InvoiceProofs,
-  type OperatorRegistry, parseInvoiceNumber, proofBundle, type SealedTrip, sellerOf,
+  buildCreditInvoice, buildInvoice, type Invoice, type InvoiceConsistency, type InvoiceContext,
+  type OperatorRegistry, parseInvoiceNumber, proofBundle, type ProofBundle, type SealedTrip, sellerOf,
 } from '@fareledger/invoice';
 import type { LedgerReader } from '@fareledger/ledger';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -78,14 +78,16 @@ export class InvoiceIssuer {
     if (checkpoint === undefined) return undefined;
     if (entry.type === 'trip') {
       const sealed = this.#sealedTrip(chain, logIndex, entry.trip);
-      return buildInvoice(sealed, this.#context(sealed.trip, checkpoint), this.#proofs(sealed, checkpoint));
+      const [trip, ...taps] = this.#proofs(sealed, checkpoint);
+      return buildInvoice(sealed, this.#context(sealed.trip, checkpoint), { trip: trip!, taps });
     }
     const original = this.index.trip(entry.adjustment.tripId);
     if (original === undefined || original.chain !== chain) return undefined;
     const tripEntry = this.#entry(chain, original.logIndex);
     if (tripEntry?.type !== 'trip') return undefined;
     const sealed = this.#sealedTrip(chain, original.logIndex, tripEntry.trip);
-    const proofs = { ...this.#proofs(sealed, checkpoint), adjustment: this.#bundle(chain, logIndex, checkpoint) };
+    const bundles = this.#proofs(sealed, checkpoint, [logIndex]);
+    const proofs = { trip: bundles[0]!, taps: bundles.slice(1, -1), adjustment: bundles.at(-1)! };
     return buildCreditInvoice({ chain, logIndex, adjustment: entry.adjustment }, sealed, this.#context(sealed.trip, checkpoint), proofs);
   }
 
@@ -102,17 +104,13 @@ export class InvoiceIssuer {
     return { chain, logIndex, trip, taps, tapIndexes };
   }
 
-  #proofs(sealed: SealedTrip & { readonly tapIndexes: number[] }, checkpoint: StoredCheckpoint): InvoiceProofs {
-    return {
-      trip: this.#bundle(sealed.chain, sealed.logIndex, checkpoint),
-      taps: sealed.tapIndexes.map((index) => this.#bundle(sealed.chain, index, checkpoint)),
-    };
-  }
-
-  #bundle(chain: number, logIndex: number, checkpoint: StoredCheckpoint) {
-    const leaf = this.reader.entry(chain, logIndex)!.bytes;
-    const hashes = this.reader.inclusionProof(chain, logIndex, checkpoint.treeSize);
-    return proofBundle({ leaf, logIndex, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, hashes, checkpoint: checkpoint.note });
+  #proofs(sealed: SealedTrip & { readonly tapIndexes: number[] }, checkpoint: StoredCheckpoint, extra: readonly number[] = []): ProofBundle[] {
+    const indexes = [sealed.logIndex, ...sealed.tapIndexes, ...extra];
+    const proofs = this.reader.inclusionProofs(sealed.chain, indexes, checkpoint.treeSize);
+    return indexes.map((logIndex, i) => proofBundle({
+      leaf: this.reader.entry(sealed.chain, logIndex)!.bytes, logIndex, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash,
+      hashes: proofs[i]!, checkpoint: checkpoint.note,
+    }));
   }
 
   #context(trip: SealedTrip['trip'], checkpoint: StoredCheckpoint): InvoiceContext {

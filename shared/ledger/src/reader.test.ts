@@ -71,6 +71,24 @@ describe('LedgerReader', () => {
     expect(reader.chain(1)).toMatchObject({ treeSize: 1_200, blockHeight: 1, nextOffset: 1_200 });
   });
 
+  it('reads entries one by one from cached full bundles and from a partial bundle that grows', () => {
+    const path2 = join(dir, 'one-by-one.db');
+    const writer = LedgerWriter.open({ path: path2, logName, signer: keyA, create: true });
+    const first = chainEntries(0, 0, 300);
+    writer.sealBlock(0, block(first, 0, 0));
+    const growing = LedgerReader.open({ path: path2, logName });
+    expect(growing.entry(0, 10)?.bytes).toEqual(first[10]!.bytes); // full bundle 0, now cached
+    expect(growing.entry(0, 299)?.bytes).toEqual(first[299]!.bytes); // partial bundle 1
+    expect(growing.entry(0, 300)).toBeUndefined();
+    const next = chainEntries(0, 300, 300);
+    writer.sealBlock(0, block(next, 300, 1));
+    expect(growing.entry(0, 300)?.bytes).toEqual(next[0]!.bytes); // bundle 1 was not cached while partial
+    expect(growing.entry(0, 599)?.bytes).toEqual(next[299]!.bytes);
+    expect(growing.entry(0, 10)?.bytes).toEqual(first[10]!.bytes);
+    growing.close();
+    writer.close();
+  });
+
   it('finds the checkpoint of the block that sealed a leaf', () => {
     expect([0, 599, 600, 1_199].map((index) => reader.sealingCheckpoint(0, index)?.treeSize)).toEqual([600, 600, 1_200, 1_200]);
     expect(reader.sealingCheckpoint(0, 1_200)).toBeUndefined();

@@ -17,7 +17,7 @@ import { verifyPageRoutes } from './verify-page.js';
 import { walletRoutes } from './wallet-routes.js';
 
 export interface InvoiceAuditAppDeps {
-  readonly config: Pick<InvoiceAuditConfig, 'adminToken' | 'waitMsMax' | 'pageSizeMax'>;
+  readonly config: Pick<InvoiceAuditConfig, 'adminToken' | 'waitMsMax' | 'pageSizeMax' | 'publicUrl'>;
   readonly reader: LedgerReader;
   readonly index: LedgerIndex;
   readonly issuer: InvoiceIssuer;
@@ -39,7 +39,7 @@ export function createInvoiceAuditApp(deps: InvoiceAuditAppDeps): Hono {
   const app = serviceApp({ metrics: deps.metrics, logger: deps.logger, health: deps.health });
   const wallet = walletRoutes({
     access: deps.access, issuer: deps.issuer, index: deps.index, follower: deps.follower,
-    waitMsMax: config.waitMsMax, pageSizeMax: config.pageSizeMax, ...(deps.signal ? { signal: deps.signal } : {}),
+    waitMsMax: config.waitMsMax, pageSizeMax: config.pageSizeMax, publicUrl: config.publicUrl, ...(deps.signal ? { signal: deps.signal } : {}),
   });
   app.route('/v1', transparencyRoutes(deps.reader, deps.auditVerifierKey));
   app.route('/v1/audit', auditRoutes({ access: deps.access, reader: deps.reader, index: deps.index, issuer: deps.issuer, jobs: deps.jobs }));

@@ -31,6 +31,7 @@ export const invoiceAuditConfigSpec = {
 
   followIntervalMs: { env: 'INVOICE_FOLLOW_INTERVAL_MS', default: '20', schema: envInt({ min: 1, max: 10 * second }), description: 'How often the read copy looks for newly sealed blocks.' },
   followBatchEntriesMax: { env: 'INVOICE_FOLLOW_BATCH_ENTRIES_MAX', default: '4096', schema: envInt({ min: 1, max: 100_000 }), description: 'Most entries indexed in one transaction (the event loop serves requests between them).' },
+  publicUrl: { env: 'INVOICE_PUBLIC_URL', default: '', schema: envString({ lengthMin: 0, lengthMax: 500, pattern: /^(|https?:\/\/[^\s/?#]+)$/ }), description: "Origin of this service as wallets reach it (https://invoices.example), for the QR code of a printed invoice; empty: the request's own origin." },
   waitMsMax: { env: 'INVOICE_WAIT_MS_MAX', default: '30000', schema: envInt({ min: 0, max: 5 * minute }), description: 'Longest `waitMs` a wallet may ask for on /v1/taps/{tapId}/invoice.' },
   invoiceCacheEntriesMax: { env: 'INVOICE_CACHE_ENTRIES_MAX', default: '20000', schema: envInt({ min: 0, max: 10_000_000 }), description: 'Issued invoices kept in memory (an invoice never changes once issued: its proofs are against the checkpoint that sealed it).' },
   accessRefreshMs: { env: 'INVOICE_ACCESS_REFRESH_MS', default: '1000', schema: envInt({ min: 10, max: minute }), description: 'How soon a token revoked through another process sharing the access file stops working here.' },

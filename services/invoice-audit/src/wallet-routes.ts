@@ -21,6 +21,8 @@ export interface WalletRoutesOptions {
   readonly follower: Follower;
   readonly waitMsMax: number;
   readonly pageSizeMax: number;
+  /** The origin a printed invoice's QR code links to; empty for the request's. */
+  readonly publicUrl: string;
   /** Aborted at shutdown: long polls answer at once. */
   readonly signal?: AbortSignal;
 }
@@ -39,7 +41,7 @@ export function walletRoutes(options: WalletRoutesOptions): Hono {
     const query = parseRequest(invoiceQuerySchema, c.req.query());
     const issued = issuer.byNumber(number);
     if (issued === undefined || !mayRead(principalOf(c), issued.invoice.buyer.account)) throw invoiceNotFound(number);
-    return answerInvoice(c, issuer, issued, query.since);
+    return answerInvoice(c, issuer, issued, query.since, options.publicUrl);
   });
 
   const pageQuery = pageQuerySchema(options.pageSizeMax);
@@ -69,7 +71,7 @@ export function walletRoutes(options: WalletRoutesOptions): Hono {
     if (issued === undefined) {
       throw problem('not-found', `No invoice for tap ${tapId} of this account (yet): its trip is not sealed, or there is no such tap. A metro tap-in's trip is sealed after its tap-out.`);
     }
-    return answerInvoice(c, issuer, issued, query.since);
+    return answerInvoice(c, issuer, issued, query.since, options.publicUrl);
   });
   return app as unknown as Hono;
 }
@@ -86,10 +88,10 @@ async function waitForTapInvoice(options: WalletRoutesOptions, account: string, 
   }
 }
 
-async function answerInvoice(c: Context, issuer: InvoiceIssuer, issued: IssuedInvoice, since: number | undefined): Promise<Response> {
+async function answerInvoice(c: Context, issuer: InvoiceIssuer, issued: IssuedInvoice, since: number | undefined, publicUrl: string): Promise<Response> {
   c.header('Cache-Control', 'private, max-age=3600');
   c.header('Vary', 'Accept, Authorization');
-  if (wantsHtml(c)) return c.html(await invoicePageHtml(issued.invoice, { verifyPath: '/verify', origin: new URL(c.req.url).origin }));
+  if (wantsHtml(c)) return c.html(await invoicePageHtml(issued.invoice, { verifyPath: '/verify', origin: publicUrl === '' ? new URL(c.req.url).origin : publicUrl }));
   if (since === undefined) return c.body(issued.json, 200, { 'content-type': 'application/json' });
   const invoice: Invoice = { ...issued.invoice, consistency: consistencyProof(issuer, issued.invoice, since) };
   return c.json(invoice);

@@ -40,8 +40,9 @@ export class BlockReplicator {
   }
 
   /**
-   * Starts consuming from the beginning of every partition (the replica resumes its chains
-   * where its file ends: the messages of blocks it holds are dropped as duplicates).
+   * Starts consuming each partition after the last block stored from it (the replica file
+   * keeps the offset), or from its beginning; messages of blocks the file already holds
+   * are dropped as duplicates either way.
    */
   async start(): Promise<void> {
     const { writer } = this.#options;
@@ -65,6 +66,8 @@ export class BlockReplicator {
         await heartbeat();
       },
     });
+    // kafkajs applies a seek once the partition is fetched, even when called before.
+    for (const [partition, nextOffset] of writer.replicaPositions()) consumer.seek({ topic: this.#options.topic, partition, offset: String(nextOffset) });
   }
 
   async stop(): Promise<void> {
@@ -85,6 +88,7 @@ export class BlockReplicator {
       const { block } = this.#assembler!.add(message);
       if (block === null) return;
       writer.replicateBlock(block.chain, block.entries, block.checkpoint, trusted);
+      writer.setReplicaPosition(partition, offset + 1);
       this.blocksStored += 1;
       this.#options.onBlock?.(block.chain, block.treeSize);
     } catch (error) {

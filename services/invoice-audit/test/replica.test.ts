@@ -51,14 +51,18 @@ beforeAll(async () => {
   await producer.connect();
   await publish(sealed.slice(0, 3));
   await publish(sealed.slice(1, 2)); // delivered twice: at least once
-  await publish(sealed.slice(3));
-  service = await startInvoiceAudit(loadInvoiceAuditConfig({
+  await publish(sealed.slice(3, -2)); // the last two wait for the restart test
+  service = await startReplica();
+});
+
+function startReplica(): Promise<InvoiceAuditHandle> {
+  return startInvoiceAudit(loadInvoiceAuditConfig({
     INVOICE_PORT: '0', INVOICE_LEDGER_SOURCE: 'fare.blocks', LEDGER_PATH: join(dir, 'replica.db'), LEDGER_LOG_NAME: logName,
     INVOICE_TRUSTED_KEYS: formatVerifierKey(verifier), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_BLOCKS: topic,
     INVOICE_INDEX_PATH: join(dir, 'index.db'), INVOICE_ACCESS_PATH: join(dir, 'access.db'), INVOICE_ADJUSTMENTS_PATH: join(dir, 'adj.db'),
     INVOICE_ADMIN_TOKEN: adminToken, INVOICE_AUDIT_KEY_PATH: join(dir, 'audit.key'), INVOICE_DEV_CREATE_KEY: 'true', INVOICE_FOLLOW_INTERVAL_MS: '10',
   }), { logger: silentLogger() });
-});
+}
 
 afterAll(async () => {
   await service?.stop();
@@ -72,13 +76,13 @@ afterAll(async () => {
 
 describe('a replica built from fare.blocks', () => {
   it('holds the same chain as the source, block for block, and serves invoices that verify', async () => {
-    const size = sealed.at(-1)!.treeSize;
+    const size = sealed.at(-3)!.treeSize;
     const chains = await until(async () => (await (await fetch(`${service.url}/v1/chains`)).json()) as { chains: { chain: number; treeSize: number }[] },
       (c) => c.chains[0]?.treeSize === size);
-    expect(chains.chains).toEqual([expect.objectContaining({ chain, treeSize: size, blockHeight: sealed.length - 1 })]);
+    expect(chains.chains).toEqual([expect.objectContaining({ chain, treeSize: size, blockHeight: sealed.length - 3 })]);
     const [source, replica] = [LedgerReader.open({ path: join(dir, 'source.db') }), LedgerReader.open({ path: join(dir, 'replica.db') })];
     expect(replica.entries(chain, 0, size)).toEqual(source.entries(chain, 0, size));
-    expect(replica.checkpoints(chain, { from: 0, limit: 100 })).toEqual(source.checkpoints(chain, { from: 0, limit: 100 }));
+    expect(replica.checkpoints(chain, { from: 0, limit: 100 })).toEqual(source.checkpoints(chain, { from: 0, limit: sealed.length - 2 }));
     source.close();
     replica.close();
 
@@ -92,6 +96,22 @@ describe('a replica built from fare.blocks', () => {
     const number = `26${String(chain).padStart(5, '0')}${String(trip.logIndex).padStart(13, '0')}`;
     const invoice = (await (await fetch(`${service.url}/v1/invoices/${number}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Invoice;
     expect(verifyInvoice(invoice, { verifierKeys: [verifier], logName, ed25519: ed25519Node })).toMatchObject({ number, kind: 'blue' });
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  });
+
+  it('continues after a restart from where its file ends, reading on from the stored topic offsets', async () => {
+    await service.stop();
+    await publish(sealed.slice(-2));
+    service = await startReplica();
+    const size = sealed.at(-1)!.treeSize;
+    const chains = await until(async () => (await (await fetch(`${service.url}/v1/chains`)).json()) as { chains: { treeSize: number; blockHeight: number }[] },
+      (c) => c.chains[0]?.treeSize === size);
+    expect(chains.chains[0]).toMatchObject({ treeSize: size, blockHeight: sealed.length - 1 });
+    const replica = LedgerReader.open({ path: join(dir, 'replica.db') });
+    const source = LedgerReader.open({ path: join(dir, 'source.db') });
+    expect(replica.entries(chain, 0, size)).toEqual(source.entries(chain, 0, size));
+    replica.close();
+    source.close();
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
   });
 

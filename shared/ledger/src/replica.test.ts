@@ -70,4 +70,18 @@ describe('LedgerWriter.replicateBlock', () => {
     expect(copy.chainState(0)).toMatchObject({ treeSize: 300, blockHeight: 0 });
     copy.close();
   });
+
+  it('keeps its place in the topic beside the chains, which readers ignore', () => {
+    const copy = replica('positions');
+    expect(copy.replicaPositions()).toEqual(new Map());
+    copy.replicateBlock(0, blocks[0]!.entries, blocks[0]!.note, trusted);
+    copy.setReplicaPosition(0, 17);
+    copy.setReplicaPosition(0, 18);
+    copy.setReplicaPosition(3, 2);
+    expect(copy.replicaPositions()).toEqual(new Map([[0, 18], [3, 2]]));
+    copy.close();
+    const reader = LedgerReader.open({ path: join(dir, 'positions.db'), logName });
+    expect(verifyChain(reader, 0, trusted).ok).toBe(true);
+    reader.close();
+  });
 });

@@ -44,6 +44,7 @@ import { prepareTileSelect, sqliteTileStore } from './tile-store.js';
 // docs/ledger-store.md, "Performance", for the figures (bench/ledger-seal.ts).
 
 export const chainMax = 65_535;
+const replicaPositionPrefix = 'replica_next_offset/';
 /** A block holds at most this many entries (the batcher's BATCHER_ENTRIES_PER_BLOCK_MAX is ≤ this). */
 export const blockEntriesMax = 65_536;
 /** A trip builder snapshot is one row, written in a seal's transaction; keep it well under this. */
@@ -225,6 +226,26 @@ export class LedgerWriter {
   /** The chains that have a block, in order. */
   storedChains(): number[] {
     return this.#statements.selectChains.all();
+  }
+
+  /**
+   * A replica's place in the topic it reads, by partition: the offset after the last
+   * message of the last block it stored (kept in ledger_meta; readers ignore it). Written
+   * after the block, not with it: a crash between the two makes the replica read that
+   * block's messages again, and drop them as duplicates.
+   */
+  replicaPositions(): Map<number, number> {
+    const positions = new Map<number, number>();
+    for (const row of this.#statements.selectReplicaPositions.all()) {
+      positions.set(Number(row.name.slice(replicaPositionPrefix.length)), Number(row.value));
+    }
+    return positions;
+  }
+
+  setReplicaPosition(partition: number, nextOffset: number): void {
+    aSafeUint(partition, 'partition');
+    aSafeUint(nextOffset, 'nextOffset');
+    this.#statements.upsertMeta.run(`${replicaPositionPrefix}${partition}`, String(nextOffset));
   }
 
   /**
@@ -516,6 +537,8 @@ function checkRestoredRoot(chain: number, range: CompactRange, note: string): vo
 function prepareWriterStatements(db: Database.Database) {
   return {
     selectChains: db.prepare<[], number>('SELECT chain FROM chains ORDER BY chain').pluck(),
+    selectReplicaPositions: db.prepare<[], { name: string; value: string }>(`SELECT name, value FROM ledger_meta WHERE name LIKE '${replicaPositionPrefix}%'`),
+    upsertMeta: db.prepare<[string, string]>('INSERT INTO ledger_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
     selectChain: db.prepare<[number], ChainRow>(
       'SELECT tree_size, block_height, next_offset, checkpoint FROM chains WHERE chain = ?'),
     selectSnapshot: db.prepare<[number], { tree_size: number; state: Buffer }>('SELECT tree_size, state FROM builder_snapshots WHERE chain = ?'),

@@ -83,7 +83,7 @@ async function submitted<T>(submit: () => Promise<T>): Promise<T> {
     }
     if (error instanceof LogOverloadedError) throw problem('too-many-requests', 'The tap log is at its in-flight limit; send the same request again shortly.', { headers: { 'retry-after': '1' } });
     if (error instanceof LogUnavailableError || error instanceof LogClosedError) {
-      throw problem(invoiceProblemTypes['tap-log-unavailable'], 'The adjustment is stored; the tap log did not confirm it. Send the same request again.', { headers: { 'retry-after': '5' } });
+      throw problem(invoiceProblemTypes['adjustment-not-confirmed'], 'The adjustment is stored; the tap log did not confirm it. Send the same request again.', { headers: { 'retry-after': '5' } });
     }
     throw error;
   }

@@ -176,7 +176,7 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
           parameters: [queryInt('waitMs', 'How long to wait for the seal, ms (default 10,000).', false, limits.waitMsMax)], requestBody: { required: true, content: json('AdjustmentRequest') },
           responses: {
             '201': { description: 'Sealed: the answer names the red invoice.' }, '202': { description: 'Stored and sent, not sealed yet: poll Location.' },
-            ...problems(['invalid-request', 'malformed-body', 'unsupported-media-type', 'unauthenticated', 'not-found', 'adjustment-conflict', 'adjustment-exceeds-charge', 'too-many-requests', 'tap-log-unavailable']),
+            ...problems(['invalid-request', 'malformed-body', 'unsupported-media-type', 'unauthenticated', 'not-found', 'adjustment-conflict', 'adjustment-exceeds-charge', 'too-many-requests', 'adjustment-not-confirmed']),
           },
         },
       },

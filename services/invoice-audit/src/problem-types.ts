@@ -23,18 +23,11 @@ export const invoiceProblemTypes = defineProblemTypes({
       'A trip can be credited at most what it charged, less what was credited (or is being credited) already. `leftFen` in the body ' +
       'is what can still be credited. Nothing was stored.',
   },
-  'tap-log-unavailable': {
+  'adjustment-not-confirmed': {
     status: 503,
     title: 'The tap log did not confirm the adjustment',
     description:
       'The adjustment is stored here but the tap log (Kafka, or the embedded log) did not confirm it in time: it may or may not ' +
       'have been sent. Send the same request again (same adjustmentId) after `Retry-After` seconds; it is sealed once either way.',
-  },
-  'ledger-unavailable': {
-    status: 503,
-    title: 'The ledger could not be read',
-    description:
-      'The ledger file could not be read just now (it is being restored, or the disk failed). Nothing is wrong with the request: ' +
-      'retry after `Retry-After` seconds.',
   },
 });

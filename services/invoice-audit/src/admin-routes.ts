@@ -1,5 +1,6 @@
 import { definedOnly, parseRequest, pathParam, problem, readJsonBody, requireAdminToken } from '@fareledger/runtime';
 import { Hono } from 'hono';
+import type { Counter } from 'prom-client';
 import { type AccessRegistry, TokenNotFoundError } from './access-registry.js';
 import { LogClosedError, LogOverloadedError, LogUnavailableError } from '@fareledger/tap-log';
 import { type AdjustmentDesk, AdjustmentRefusedError, type AdjustmentStatus } from './adjustment-desk.js';
@@ -17,6 +18,8 @@ export interface AdminRoutesOptions {
   readonly issuer: InvoiceIssuer;
   readonly follower: Follower;
   readonly waitMsMax: number;
+  /** Adjustment requests by outcome (metrics). */
+  readonly adjustments?: Counter<'outcome'>;
   readonly signal?: AbortSignal;
 }
 
@@ -58,8 +61,9 @@ export function adminRoutes(options: AdminRoutesOptions): Hono {
   app.post('/adjustments', async (c) => {
     const request = parseRequest(adjustmentRequestSchema, await readJsonBody(c, adminBodyBytesMax));
     const { waitMs } = parseRequest(adjustmentQuery, c.req.query());
-    const adjustment = await submitted(() => desk.submit(request));
+    const adjustment = await submitted(() => desk.submit(request), options.adjustments);
     const status = await waitForSeal(options, adjustment.adjustmentId, Math.min(waitMs ?? adjustmentWaitMsDefault, options.waitMsMax));
+    options.adjustments?.inc({ outcome: status.status });
     c.header('Location', `/v1/admin/adjustments/${adjustment.adjustmentId}`);
     return c.json(statusView(options.issuer, status), status.status === 'sealed' ? 201 : 202);
   });
@@ -72,10 +76,11 @@ export function adminRoutes(options: AdminRoutesOptions): Hono {
   return app;
 }
 
-async function submitted<T>(submit: () => Promise<T>): Promise<T> {
+async function submitted<T>(submit: () => Promise<T>, outcomes: Counter<'outcome'> | undefined): Promise<T> {
   try {
     return await submit();
   } catch (error) {
+    outcomes?.inc({ outcome: error instanceof AdjustmentRefusedError ? 'refused' : 'unconfirmed' });
     if (error instanceof AdjustmentRefusedError) {
       if (error.reason === 'no-trip') throw problem('not-found', `${error.message}: only a sealed trip can be adjusted.`);
       if (error.reason === 'conflict') throw problem(invoiceProblemTypes['adjustment-conflict'], `${error.message}.`);

@@ -10,6 +10,7 @@ import type { InvoiceAuditConfig } from './config.js';
 import type { Follower } from './follower.js';
 import type { InvoiceIssuer } from './issuer.js';
 import type { LedgerIndex } from './ledger-index.js';
+import type { InvoiceMetrics } from './invoice-metrics.js';
 import { invoiceAuditOpenApi } from './openapi.js';
 import { invoiceProblemTypes } from './problem-types.js';
 import { transparencyRoutes } from './transparency-routes.js';
@@ -28,6 +29,7 @@ export interface InvoiceAuditAppDeps {
   /** The verifier key of the key that signs audit results. */
   readonly auditVerifierKey: string;
   readonly metrics: Metrics;
+  readonly invoiceMetrics: InvoiceMetrics;
   readonly health: HealthRoutes;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
@@ -44,7 +46,7 @@ export function createInvoiceAuditApp(deps: InvoiceAuditAppDeps): Hono {
   app.route('/v1', transparencyRoutes(deps.reader, deps.auditVerifierKey));
   app.route('/v1/audit', auditRoutes({ access: deps.access, reader: deps.reader, index: deps.index, issuer: deps.issuer, jobs: deps.jobs }));
   app.route('/v1/admin', adminRoutes({
-    access: deps.access, adminToken: config.adminToken, desk: deps.desk, issuer: deps.issuer, follower: deps.follower,
+    access: deps.access, adminToken: config.adminToken, desk: deps.desk, issuer: deps.issuer, follower: deps.follower, adjustments: deps.invoiceMetrics.adjustments,
     waitMsMax: config.waitMsMax, ...(deps.signal ? { signal: deps.signal } : {}),
   }));
   app.route('/v1', wallet);

@@ -31,6 +31,7 @@ export interface AuditJobsOptions {
   readonly journeyMsMax: number;
   readonly logger: Logger;
   readonly jobsKeptMax?: number;
+  readonly onStart?: (kind: AuditJobKind) => void;
 }
 
 const workerUrl = new URL('./audit-worker.ts', import.meta.url).href;
@@ -52,6 +53,7 @@ export class AuditJobs {
       startedAtMs: Date.now(), finishedAtMs: null, outcome: null, signedResult: null, error: null,
     };
     this.#keep(job);
+    this.#options.onStart?.(kind);
     const data: AuditWorkerData = { entryUrl: workerUrl, ledgerPath: this.#options.ledgerPath, kind, chain, verifierKeys, journeyMsMax: this.#options.journeyMsMax };
     const worker = new Worker(tsWorkerBootUrl, { workerData: data });
     this.#workers.add(worker);

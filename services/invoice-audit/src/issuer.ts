@@ -35,6 +35,8 @@ export class InvoiceIssuer {
     readonly operators: OperatorRegistry,
     readonly network: MetroNetwork,
     readonly cacheEntriesMax: number,
+    /** Each invoice built from the ledger (for metrics). */
+    readonly onIssued: (kind: Invoice['kind']) => void = () => {},
   ) {}
 
   /** The invoice of this number, or undefined: no such entry, a tap entry, not yet indexed, or a number that is not this entry's. */
@@ -55,6 +57,7 @@ export class InvoiceIssuer {
     if (cached !== undefined) return cached;
     const invoice = this.#issue(chain, logIndex);
     if (invoice === undefined) return undefined;
+    this.onIssued(invoice.kind);
     const issued = { invoice, json: utf8.encode(JSON.stringify(invoice)) };
     if (this.cacheEntriesMax > 0) {
       if (this.#cache.size >= this.cacheEntriesMax) this.#cache.delete(this.#cache.keys().next().value!);

@@ -5,7 +5,6 @@ import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoic
 import { loadSzmOperators } from '@fareledger/invoice/node-data';
 import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
-import { Counter, Gauge } from 'prom-client';
 import { openTapLog, type TapLogConfig } from '@fareledger/tap-log';
 import { AccessRegistry } from './access-registry.js';
 import { AdjustmentDesk } from './adjustment-desk.js';
@@ -15,6 +14,7 @@ import { type InvoiceAuditConfig, trustedVerifierKeys } from './config.js';
 import { BlockReplicator } from './block-replicator.js';
 import { Follower } from './follower.js';
 import { InvoiceIssuer } from './issuer.js';
+import { createInvoiceMetrics } from './invoice-metrics.js';
 import { LedgerIndex } from './ledger-index.js';
 
 /** A running invoice and audit service. */
@@ -49,19 +49,14 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
     const access = AccessRegistry.open({ path: config.accessPath, refreshMs: config.accessRefreshMs });
     closers.push(() => access.close());
     const metrics = createMetrics({ service: 'invoice-audit' });
-    const indexed = new Counter({ name: 'invoice_index_entries_total', help: 'Ledger entries indexed into the read copy.', registers: [metrics.registry] });
+    let replicator: BlockReplicator | undefined;
+    const invoiceMetrics = createInvoiceMetrics(metrics, { reader, index, replicator: () => replicator });
     const follower = new Follower({
       reader, index, intervalMs: config.followIntervalMs, batchEntriesMax: config.followBatchEntriesMax, logger,
-      onIndexed: (entries) => indexed.inc(entries),
+      onIndexed: (entries) => invoiceMetrics.entriesIndexed.inc(entries),
     });
-    new Gauge({
-      name: 'invoice_index_lag_entries', help: 'Sealed entries not yet in the read copy, all chains.', registers: [metrics.registry],
-      collect() {
-        this.set(reader.chains().reduce((lag, chain) => lag + chain.treeSize - index.followedSize(chain.chain), 0));
-      },
-    });
-    const issuer = new InvoiceIssuer(reader, index, operators, loadSzmNetwork(), config.invoiceCacheEntriesMax);
-    const replicator = replicaWriter === undefined ? undefined : new BlockReplicator({
+    const issuer = new InvoiceIssuer(reader, index, operators, loadSzmNetwork(), config.invoiceCacheEntriesMax, (kind) => invoiceMetrics.invoicesIssued.inc({ kind }));
+    replicator = replicaWriter === undefined ? undefined : new BlockReplicator({
       writer: replicaWriter, brokers: config.kafkaBrokers, topic: config.kafkaTopicBlocks, trusted: trustedVerifierKeys(config),
       clientId: config.kafkaClientId, logger,
     });
@@ -78,10 +73,10 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
     });
     const desk = AdjustmentDesk.open({ path: config.adjustmentsPath, index, openTapLog: () => openTapLog(tapLogConfig(config, logger)) });
     closers.push(() => void desk.close());
-    const jobs = new AuditJobs({ ledgerPath: config.ledgerPath, logName: reader.logName, auditKey, journeyMsMax: config.journeyMsMax, logger });
+    const jobs = new AuditJobs({ ledgerPath: config.ledgerPath, logName: reader.logName, auditKey, journeyMsMax: config.journeyMsMax, logger, onStart: (kind) => invoiceMetrics.auditJobs.inc({ kind }) });
     const auditVerifierKey = formatVerifierKey(verifierKeyOf(auditKey));
     const app = createInvoiceAuditApp({
-      config, reader, index, issuer, access, follower, jobs, desk, auditVerifierKey, metrics, health, logger, ...(options.signal ? { signal: options.signal } : {}),
+      config, reader, index, issuer, access, follower, jobs, desk, auditVerifierKey, metrics, invoiceMetrics, health, logger, ...(options.signal ? { signal: options.signal } : {}),
     });
     await follower.catchUp();
     follower.start();

@@ -256,7 +256,12 @@ describe('the admin API and the documents', () => {
     expect(Object.keys(openapi.paths)).toContain('/v1/taps/{tapId}/invoice');
     expect((await get('/docs')).status).toBe(200);
     expect((await get('/readyz')).status).toBe(200);
-    expect(await (await get('/metrics')).text()).toMatch(/invoice_index_entries_total\S* 12/);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/invoice_index_entries_total\S* 12/);
+    expect(metrics).toMatch(/invoice_issued_total\{[^}]*kind="red"[^}]*\} 2/);
+    expect(metrics).toMatch(/invoice_adjustments_total\{[^}]*outcome="pending"[^}]*\} 2/);
+    expect(metrics).toMatch(/invoice_adjustments_total\{[^}]*outcome="refused"[^}]*\} 3/);
+    expect(metrics).toMatch(/invoice_index_lag_entries\S* 0/);
     expect((await get('/v1/nothing')).status).toBe(404);
   });
 });

@@ -16,6 +16,8 @@ const dir = tempDir();
 let service: InvoiceAuditHandle;
 let browser: Browser;
 let invoice: Invoice;
+let invoiceSince8: Invoice;
+let kept8: string;
 let invoicePage: string;
 
 beforeAll(async () => {
@@ -30,6 +32,8 @@ beforeAll(async () => {
   const { token } = (await issued.json()) as { token: string };
   const headers = { authorization: `Bearer ${token}` };
   invoice = (await (await fetch(`${service.url}/v1/invoices/26000030000000000003`, { headers })).json()) as Invoice;
+  invoiceSince8 = (await (await fetch(`${service.url}/v1/invoices/26000030000000000003?since=8`, { headers })).json()) as Invoice;
+  kept8 = await (await fetch(`${service.url}/v1/chains/3/checkpoints/8`)).text();
   invoicePage = await (await fetch(`${service.url}/v1/invoices/26000030000000000003`, { headers: { ...headers, accept: 'text/html' } })).text();
   browser = await launchChromium();
 });
@@ -81,6 +85,23 @@ describe('the /verify page', () => {
     await page.reload();
     await page.waitForSelector('#result[data-verdict]');
     expect(await page.getAttribute('#result', 'data-verdict')).not.toBe('valid');
+    await context.close();
+  });
+
+  it('checks consistency with a checkpoint the user kept, offline', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${service.url}/verify`);
+    await page.waitForSelector('#keys');
+    await context.setOffline(true);
+    await page.fill('#since', kept8);
+    const consistent = await verdictOf(page, JSON.stringify(invoiceSince8));
+    expect(consistent.verdict).toBe('valid');
+    expect(consistent.text).toContain('Consistent with the checkpoint you kept (tree size 8)');
+    // A kept checkpoint that was altered (another root at size 8) does not open: the page says so.
+    await page.fill('#since', kept8.replace(/\n([A-Za-z0-9+/]{43}=)\n/, (_m, root: string) => `\n${root[0] === 'A' ? 'B' : 'A'}${root.slice(1)}\n`));
+    const forked = await verdictOf(page, JSON.stringify(invoiceSince8));
+    expect([forked.verdict, forked.text]).toEqual(['invalid', expect.stringContaining('Invalid (consistency)')]);
     await context.close();
   });
 

@@ -15,7 +15,7 @@ import {
   type VerifierKey,
 } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
-import { decodeEntry, EntryDecodeError, entryBytesMax } from '@fareledger/codecs';
+import { decodeEntry, EntryDecodeError, entryBytesMax, equalBytes } from '@fareledger/codecs';
 import { aSafeUint, assert, entryTypes } from '@fareledger/domain';
 import { CompactRange, compactRangeIds, TileHashReader, TileWriter, type Hash } from '@fareledger/merkle';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
@@ -338,7 +338,7 @@ export class LedgerWriter {
     const cache = this.#load(chain);
     const height = f.blockHeight;
     if (height !== (cache.blockHeight ?? -1) + 1) throw refuse('height', height, `the chain's next block is ${(cache.blockHeight ?? -1) + 1}`);
-    if (!equal(f.prevCheckpointHash, cache.prevHash)) throw refuse('prev-hash', height, "prev is not the hash of the chain's latest checkpoint");
+    if (!equalBytes(f.prevCheckpointHash, cache.prevHash)) throw refuse('prev-hash', height, "prev is not the hash of the chain's latest checkpoint");
     if (cache.blockHeight !== null && f.kafkaOffsetFirst !== cache.nextOffset) throw refuse('offsets', height, `starts at offset ${f.kafkaOffsetFirst}, the chain's next is ${cache.nextOffset}`);
     if (checkpoint.treeSize !== cache.range.size + entries.length) throw refuse('tree-size', height, `${entries.length} entries do not take tree size ${cache.range.size} to ${checkpoint.treeSize}`);
     const inputs = entries.map((bytes, i) => {
@@ -353,8 +353,8 @@ export class LedgerWriter {
     const key = verifiers.find((v) => v.name === signature.name && v.keyHash === signature.keyHash)!;
     const signed: SignedCheckpoint = { note, rootHash: checkpoint.rootHash, blockHeight: height, verifierKey: formatVerifierKey(key), keyName: key.name };
     const block: BlockInput = { entries: inputs, offsetFirst: f.kafkaOffsetFirst, offsetNext: f.kafkaOffsetNext, fareTableVersion: f.fareTableVersion, sealedAtMs: f.sealedAtMs };
-    const root = rootAfter(cache.range, entries);
-    if (!equal(root, checkpoint.rootHash)) throw refuse('root', height, 'the entries give another root than the checkpoint');
+    // prepareBlock appends the entries and refuses the block if they give another root (the
+    // chain's tree in memory is then dropped and read again from the file).
     const { sealed, write } = this.prepareBlock(chain, block, signed);
     const outcome = this.commit([write])[0]!;
     if (this.settle(write, outcome)) return sealed;
@@ -444,7 +444,8 @@ export class LedgerWriter {
       );
     } else {
       note = signed.note;
-      assert(equal(signed.rootHash, rootHash) && signed.blockHeight === blockHeight, 'replicateBlock checks a note before it is stored');
+      assert(signed.blockHeight === blockHeight, 'replicateBlock checks the height before it prepares the block');
+      if (!equalBytes(signed.rootHash, rootHash)) throw new ReplicaBlockError('root', chain, blockHeight, 'the entries give another root than the checkpoint');
     }
     const tapTimesMs: number[] = [];
     const tapKeys: string[] = [];
@@ -571,15 +572,4 @@ function assertBlock(block: BlockInput): void {
   assert(block.offsetFirst <= block.offsetNext, `offsetFirst ${block.offsetFirst} <= offsetNext ${block.offsetNext}`);
   assert(block.builderState === undefined || (block.builderState instanceof Uint8Array && block.builderState.length <= builderStateBytesMax),
     'builderState is bytes within builderStateBytesMax');
-}
-
-/** The root of `range` with `leaves` appended, on a copy: the chain's tree is not touched. */
-function rootAfter(range: CompactRange, leaves: readonly Uint8Array[]): Uint8Array {
-  const copy = range.clone();
-  copy.appendLeaves(leaves);
-  return new Uint8Array(copy.root());
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -12,7 +12,8 @@ import { csvCheckpointLine, csvHeader, csvLine, ndjsonCheckpointLine, ndjsonLine
 import type { InvoiceIssuer } from './issuer.js';
 import type { LedgerIndex } from './ledger-index.js';
 import { invoiceProblemTypes } from './problem-types.js';
-import { chainSchema, exportQuerySchema, invoiceNumberSchema, jobIdSchema, totalsQuerySchema } from './schemas.js';
+import { chainOf } from './transparency-routes.js';
+import { exportQuerySchema, invoiceNumberSchema, jobIdSchema, totalsQuerySchema } from './schemas.js';
 
 // The audit door, for the tax bureau (auditor token): verification of a chain from genesis
 // and recomputation of every fare (jobs with progress and a signed result), totals per
@@ -118,10 +119,4 @@ function jobView(job: AuditJob) {
     startedAt: new Date(job.startedAtMs).toISOString(), finishedAt: job.finishedAtMs === null ? null : new Date(job.finishedAtMs).toISOString(),
     outcome: job.outcome, signedResult: job.signedResult, error: job.error,
   };
-}
-
-function chainOf(c: Context, reader: LedgerReader): number {
-  const chain = pathParam(chainSchema, c.req.param('chain')!, 'chain');
-  if (reader.chain(chain) === undefined) throw problem('not-found', `No chain ${chain} in this ledger (yet).`);
-  return chain;
 }

@@ -79,7 +79,8 @@ export function transparencyRoutes(reader: LedgerReader, auditVerifierKey: strin
   return app;
 }
 
-function chainOf(c: Context, reader: LedgerReader): number {
+/** The chain a `:chain` path parameter names: 404 when it is not a chain number or the ledger has no such chain (yet). */
+export function chainOf(c: Context, reader: LedgerReader): number {
   const chain = pathParam(chainSchema, c.req.param('chain')!, 'chain');
   if (reader.chain(chain) === undefined) throw problem('not-found', `No chain ${chain} in this ledger (yet).`);
   return chain;

@@ -1,9 +1,9 @@
 import {
   base64DecodeStrict, type Checkpoint, CheckpointError, type Ed25519, openCheckpoint, openNote, parseCheckpoint, type VerifierKey,
 } from '@fareledger/checkpoint';
-import { decodeEntry, EntryDecodeError } from '@fareledger/codecs';
+import { decodeEntry, EntryDecodeError, equalBytes } from '@fareledger/codecs';
 import { type Entry, type Tap, tapKey } from '@fareledger/domain';
-import { type Hash, type Hasher, type InclusionClaim, nobleHasher, VerificationError, verifyConsistency, verifyInclusions } from '@fareledger/merkle';
+import { type Hasher, type InclusionClaim, nobleHasher, VerificationError, verifyConsistency, verifyInclusions } from '@fareledger/merkle';
 import { InvoiceInvalidError } from './errors.js';
 import { buildCreditInvoice, buildInvoice, type Invoice, type InvoiceContext, type SealedTrip } from './invoice.js';
 import { hex32, type ReadBundle, readInvoiceDocument, readProofBundle } from './invoice-document.js';
@@ -186,7 +186,7 @@ class BundleOpener {
     if (checkpoint.treeSize !== bundle.treeSize) {
       throw new InvoiceInvalidError('checkpoint', `${at}: the checkpoint is of tree size ${checkpoint.treeSize}, the proof of ${bundle.treeSize}`);
     }
-    if (!equalHashes(checkpoint.rootHash, rootHash)) throw new InvoiceInvalidError('checkpoint', `${at}.rootHash is not the checkpoint's root`);
+    if (!equalBytes(checkpoint.rootHash, rootHash)) throw new InvoiceInvalidError('checkpoint', `${at}.rootHash is not the checkpoint's root`);
     const claims = this.#claims.get(bundle.checkpoint) ?? [];
     this.#claims.set(bundle.checkpoint, claims);
     claims.push({ at, claim: { index: bundle.logIndex, leafHash: this.#hasher.hashLeaf(leaf), proof: hashes } });
@@ -348,8 +348,4 @@ function firstDifference(a: unknown, b: unknown, path: string): string | null {
     if (difference !== null) return difference;
   }
   return null;
-}
-
-function equalHashes(a: Hash, b: Hash): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -94,15 +94,9 @@ async function submitted<T>(submit: () => Promise<T>, outcomes: Counter<'outcome
   }
 }
 
-async function waitForSeal(options: AdminRoutesOptions, adjustmentId: string, waitMs: number): Promise<AdjustmentStatus> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const status = options.desk.status(adjustmentId)!;
-    if (status.status === 'sealed' && options.issuer.at(status.chain, status.logIndex) !== undefined) return status;
-    const left = deadline - Date.now();
-    if (left <= 0 || options.signal?.aborted) return status;
-    await options.follower.changed(left, options.signal);
-  }
+function waitForSeal(options: AdminRoutesOptions, adjustmentId: string, waitMs: number): Promise<AdjustmentStatus> {
+  const sealedAndIssued = (status: AdjustmentStatus) => status.status === 'sealed' && options.issuer.at(status.chain, status.logIndex) !== undefined;
+  return options.follower.until(() => options.desk.status(adjustmentId)!, sealedAndIssued, waitMs, options.signal);
 }
 
 function statusView(issuer: InvoiceIssuer, status: AdjustmentStatus) {

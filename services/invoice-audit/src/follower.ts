@@ -58,6 +58,20 @@ export class Follower {
     });
   }
 
+  /**
+   * `read()` now and again after each indexed batch until `done` holds for what it read,
+   * `ms` have passed or the signal aborts; resolves with the last value read (long polls).
+   */
+  async until<T>(read: () => T, done: (value: T) => boolean, ms: number, signal?: AbortSignal): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = read();
+      const left = deadline - Date.now();
+      if (done(value) || left <= 0 || signal?.aborted) return value;
+      await this.changed(left, signal);
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);

@@ -76,16 +76,12 @@ export function walletRoutes(options: WalletRoutesOptions): Hono {
   return app as unknown as Hono;
 }
 
-async function waitForTapInvoice(options: WalletRoutesOptions, account: string, tapId: string, waitMs: number): Promise<IssuedInvoice | undefined> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
+function waitForTapInvoice(options: WalletRoutesOptions, account: string, tapId: string, waitMs: number): Promise<IssuedInvoice | undefined> {
+  const read = () => {
     const trip = options.index.tapTrip(account, tapId);
-    const issued = trip === undefined ? undefined : options.issuer.at(trip.chain, trip.logIndex);
-    if (issued !== undefined) return issued;
-    const left = deadline - Date.now();
-    if (left <= 0 || options.signal?.aborted) return undefined;
-    await options.follower.changed(left, options.signal);
-  }
+    return trip === undefined ? undefined : options.issuer.at(trip.chain, trip.logIndex);
+  };
+  return options.follower.until(read, (issued) => issued !== undefined, waitMs, options.signal);
 }
 
 async function answerInvoice(c: Context, issuer: InvoiceIssuer, issued: IssuedInvoice, since: number | undefined, publicUrl: string): Promise<Response> {

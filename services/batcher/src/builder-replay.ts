@@ -1,7 +1,6 @@
 import { decodeEntry, encodeEntry, equalBytes } from '@fareledger/codecs';
 import { tripEntry } from '@fareledger/domain';
-import { PricingError } from '@fareledger/domain/fares';
-import type { TripBuilder } from '@fareledger/domain/pairing';
+import { type TripBuilder, tripsOfSealedTap } from '@fareledger/domain/pairing';
 import type { LedgerWriter } from '@fareledger/ledger';
 
 // The trip builder is snapshotted now and then, not with every block (its snapshot grows
@@ -31,7 +30,7 @@ export function replayIntoBuilder(builder: TripBuilder, writer: LedgerWriter, ch
       mismatchIf(expected.length > 0, chain, index, `a tap entry where the replay expects ${expected.length} more trip entries`);
       taps += 1;
       // encodeEntry returns a view into a shared buffer: copy before the next encode.
-      for (const trip of acceptSealed(builder, entry.tap)) expected.push(encodeEntry(tripEntry(trip)).slice());
+      for (const trip of tripsOfSealedTap(builder, entry.tap)) expected.push(encodeEntry(tripEntry(trip)).slice());
     } else if (entry.type === 'trip') {
       const next = expected.shift();
       mismatchIf(next === undefined, chain, index, 'a trip entry the replayed taps did not close');
@@ -40,16 +39,6 @@ export function replayIntoBuilder(builder: TripBuilder, writer: LedgerWriter, ch
   });
   mismatchIf(expected.length > 0, chain, to, `the replay closes ${expected.length} more trips than the ledger holds`);
   return taps;
-}
-
-/** What the batcher did with a tap it sealed: accepted it, or sealed it unpriced (no trip). */
-function acceptSealed(builder: TripBuilder, tap: Parameters<TripBuilder['accept']>[0]) {
-  try {
-    return builder.accept(tap);
-  } catch (error) {
-    if (error instanceof PricingError) return [];
-    throw error;
-  }
 }
 
 function mismatchIf(failed: boolean, chain: number, index: number, what: string): void {

@@ -1,9 +1,8 @@
 import { checkpointOrigin, parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
 import { decodeEntry, encodeEntry, equalBytes } from '@fareledger/codecs';
 import { type Entry, type Trip, tripEntry } from '@fareledger/domain';
-import { PricingError } from '@fareledger/domain/fares';
 import { loadSzmFareTables, loadSzmNetwork } from '@fareledger/domain/node-data';
-import { TripBuilder } from '@fareledger/domain/pairing';
+import { TripBuilder, tripsOfSealedTap } from '@fareledger/domain/pairing';
 import { type ChainVerification, entriesReadMax, type LedgerReader, verifyChain } from '@fareledger/ledger';
 
 // The audit door's long work, run in a worker thread (audit-worker.ts) so that the service
@@ -85,7 +84,7 @@ export function runRecompute(reader: LedgerReader, chain: number, journeyMsMax: 
       const entry: Entry = decodeEntry(stored.bytes);
       if (entry.type === 'tap') {
         taps += 1;
-        for (const trip of accepted(builder, entry.tap)) expected.push(trip);
+        for (const trip of tripsOfSealedTap(builder, entry.tap)) expected.push(trip);
       } else if (entry.type === 'trip') {
         trips += 1;
         const next = expected.shift();
@@ -97,16 +96,6 @@ export function runRecompute(reader: LedgerReader, chain: number, journeyMsMax: 
   }
   for (const trip of expected) mismatch({ logIndex: of, tripId: trip.tripId, differences: ['the taps close this trip, the ledger holds no trip entry for it (yet)'] });
   return { kind: 'recompute', taps, trips, mismatchCount, mismatches, treeSize: of, fareTableVersions: tables.tables.map((t) => t.version) };
-}
-
-function accepted(builder: TripBuilder, tap: Parameters<TripBuilder['accept']>[0]): Trip[] {
-  try {
-    return builder.accept(tap);
-  } catch (error) {
-    // The batcher seals a tap it cannot price without a trip, and so does this replay.
-    if (error instanceof PricingError) return [];
-    throw error;
-  }
 }
 
 function differences(ledger: Trip, recomputed: Trip): string[] {

@@ -3,6 +3,7 @@ export {
   TripBuilder,
   tripBuilderDefaults,
   type TripBuilderDeps,
+  tripsOfSealedTap,
 } from './trip-builder.js';
 export {
   type AccountRow,

@@ -441,3 +441,18 @@ function withReason<T extends Trip>(trip: T, reasonCode: string | undefined): T 
   if (reasonCode !== undefined) (trip as { reasonCode?: string }).reasonCode = reasonCode;
   return trip;
 }
+
+/**
+ * The trips a tap sealed in a chain closed, as a replay of sealed history sees it: what
+ * accept() returns, or none for a tap the batcher sealed unpriced (accept threw
+ * PricingError: the batcher seals such a tap without a trip). The batcher's restart replay
+ * and the audit's fare recomputation both feed taps this way.
+ */
+export function tripsOfSealedTap(builder: TripBuilder, tap: Tap): Trip[] {
+  try {
+    return builder.accept(tap);
+  } catch (error) {
+    if (error instanceof PricingError) return [];
+    throw error;
+  }
+}

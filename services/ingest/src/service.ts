@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ReplayGuard } from '@fareledger/device-auth';
 import { createMetrics, healthRoutes, type Logger, listen, type ReadyResult } from '@fareledger/runtime';
 import { openTapLog, type TapLog, type TapLogConfig } from '@fareledger/tap-log';
+import { tapLogConfigOf } from '@fareledger/tap-log/config';
 import { createIngestApp } from './app.js';
 import { type IngestConfig, requestRecordBytesMax } from './config.js';
 import { DeviceRegistry } from './device-registry.js';
@@ -95,14 +96,5 @@ function tapLogConfig(config: IngestConfig, metrics: ReturnType<typeof createIng
       logger.warn({ records, backendMs, err: error }, 'tap log append failed');
     },
   };
-  if (config.tapLog === 'local') return { kind: 'local', path: config.tapLogPath, partitions: config.tapLogPartitions, ...group };
-  return {
-    kind: 'kafka',
-    brokers: config.kafkaBrokers,
-    topic: config.kafkaTopicTaps,
-    clientId: config.kafkaClientId,
-    partitions: config.tapLogPartitions,
-    ...group,
-    onLog: (line) => logger[line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'debug']({ kafka: line }, line.message),
-  };
+  return tapLogConfigOf(config, group, logger);
 }

@@ -5,7 +5,8 @@ import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoic
 import { loadSzmOperators } from '@fareledger/invoice/node-data';
 import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
-import { openTapLog, type TapLogConfig } from '@fareledger/tap-log';
+import { openTapLog } from '@fareledger/tap-log';
+import { tapLogConfigOf } from '@fareledger/tap-log/config';
 import { AccessRegistry } from './access-registry.js';
 import { AdjustmentDesk } from './adjustment-desk.js';
 import { AuditJobs } from './audit-jobs.js';
@@ -29,6 +30,9 @@ export interface InvoiceAuditHandle {
    */
   stop(): Promise<void>;
 }
+
+/** Adjustments are rare and each waits for its own append: no lingering for a group. */
+const adjustmentGroupCommit = { lingerMs: 0, appendTimeoutMs: 5_000 };
 
 export interface StartInvoiceAuditOptions {
   readonly logger: Logger;
@@ -71,7 +75,7 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
       }),
       stoppingSignal: options.signal,
     });
-    const desk = AdjustmentDesk.open({ path: config.adjustmentsPath, index, openTapLog: () => openTapLog(tapLogConfig(config, logger)) });
+    const desk = AdjustmentDesk.open({ path: config.adjustmentsPath, index, openTapLog: () => openTapLog(tapLogConfigOf(config, adjustmentGroupCommit, logger)) });
     closers.push(() => void desk.close());
     const jobs = new AuditJobs({ ledgerPath: config.ledgerPath, logName: reader.logName, auditKey, journeyMsMax: config.journeyMsMax, logger, onStart: (kind) => invoiceMetrics.auditJobs.inc({ kind }) });
     const auditVerifierKey = formatVerifierKey(verifierKeyOf(auditKey));
@@ -115,16 +119,6 @@ function auditSigningKey(config: InvoiceAuditConfig, logger: Logger): SignerKey 
   const key = createSigningKeyFile(config.auditKeyPath, config.auditKeyName);
   logger.warn({ path: config.auditKeyPath, keyName: config.auditKeyName }, 'DEV MODE: created a new audit signing key; production must load a key it was given');
   return key;
-}
-
-/** The tap log adjustments go to: the one ingest writes and the batcher reads. */
-function tapLogConfig(config: InvoiceAuditConfig, logger: Logger): TapLogConfig {
-  const group = { lingerMs: 0, appendTimeoutMs: 5_000 };
-  if (config.tapLog === 'local') return { kind: 'local', path: config.tapLogPath, partitions: config.tapLogPartitions, ...group };
-  return {
-    kind: 'kafka', brokers: config.kafkaBrokers, topic: config.kafkaTopicTaps, clientId: config.kafkaClientId, partitions: config.tapLogPartitions, ...group,
-    onLog: (line) => logger[line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'debug']({ kafka: line }, line.message),
-  };
 }
 
 function openReader(config: InvoiceAuditConfig, replicaWriter: LedgerWriter | undefined): LedgerReader {

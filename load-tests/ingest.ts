@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { formatEventTime } from '@fareledger/domain';
 import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import autocannon from 'autocannon';
 import { type Device, registerDevice } from '../services/ingest/test/ingest-client.js';
-import { type Child, startChild } from './processes.js';
+import { type Child, cpuTimeUs, positiveIntArg, startChild, usageError } from './processes.js';
 
 // Ingest throughput on this machine, in one run, side by side:
 //   echo      hono on @hono/node-server answering with the request body: the HTTP ceiling
@@ -50,13 +50,11 @@ const logs: readonly ('local' | 'kafka')[] =
   args.only === undefined ? ['local', 'kafka'] : args.only === 'local' || args.only === 'kafka' ? [args.only] : usage('--only must be local or kafka');
 
 function positiveInt(text: string, name: string): number {
-  const value = Number(text);
-  return Number.isSafeInteger(value) && value > 0 ? value : usage(`${name} must be a positive integer`);
+  return positiveIntArg('load:ingest', text, name);
 }
 
 function usage(message: string): never {
-  console.error(`load:ingest: ${message}`);
-  process.exit(2);
+  return usageError('load:ingest', message);
 }
 
 const nodeArgs = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`];
@@ -200,17 +198,6 @@ async function measure(scenario: string, server: Child, url: string, setupReques
   console.log(`  ${scenario.padEnd(16)} ${Math.round(figures.requestsPerS).toLocaleString('en-US').padStart(8)} req/s  ${Math.round(figures.tapsPerS).toLocaleString('en-US').padStart(8)} taps/s  ${perRequest}`);
   return figures;
 }
-
-/** User + system CPU of the server process, all threads, from /proc (Linux; 10 ms ticks). */
-function cpuTimeUs(server: Child): number {
-  const stat = readFileSync(`/proc/${server.process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of proc(5))
-  return (ticks * 1_000_000) / clockTicksPerS;
-}
-
-// sysconf(_SC_CLK_TCK): 100 on every Linux this runs on; `getconf CLK_TCK` to check.
-const clockTicksPerS = 100;
 
 function report(results: readonly Figures[]): void {
   const echo = results.find((figures) => figures.scenario === 'echo');

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatInvoiceNumber, type Invoice } from '@fareledger/invoice';
 import autocannon from 'autocannon';
 import { chain, pricedCityEntries, TestLedger } from '../services/invoice-audit/test/fixture.js';
-import { type Child, repoRoot, startChild } from './processes.js';
+import { type Child, cpuTimeUs, positiveIntArg, repoRoot, startChild } from './processes.js';
 
 // Invoice service figures on this machine, in one run, side by side:
 //   static    hono on @hono/node-server answering a fixed JSON body of an invoice's size: the HTTP ceiling
@@ -44,10 +44,7 @@ const nodeArgs = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-di
 const adminToken = randomBytes(32).toString('base64url');
 
 function positiveInt(text: string, name: string): number {
-  const value = Number(text);
-  if (Number.isSafeInteger(value) && value > 0) return value;
-  console.error(`load:invoice: ${name} must be a positive integer`);
-  process.exit(2);
+  return positiveIntArg('load:invoice', text, name);
 }
 
 interface Fetchable {
@@ -172,17 +169,6 @@ async function measure(scenario: string, server: Child, request: () => Request):
   };
   console.log(`  ${scenario.padEnd(18)} ${Math.round(figures.requestsPerS).toLocaleString('en-US').padStart(8)} req/s  p99 ${figures.p99Ms} ms  ${figures.serverCpuUsPerRequest.toFixed(0)} µs server CPU/request`);
   return figures;
-}
-
-/** User + system CPU of a child process, from /proc (Linux): what it spent, every thread. */
-function cpuTimeUs(child: Child): number {
-  try {
-    const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 interface VerifyFigures {

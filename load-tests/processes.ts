@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -64,4 +65,27 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** A bad command-line option of a load script: the message on stderr, exit 2. */
+export function usageError(command: string, message: string): never {
+  console.error(`${command}: ${message}`);
+  process.exit(2);
+}
+
+/** An option that must be a positive integer, else usageError. */
+export function positiveIntArg(command: string, text: string, name: string): number {
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value > 0 ? value : usageError(command, `${name} must be a positive integer`);
+}
+
+// sysconf(_SC_CLK_TCK): 100 on every Linux this runs on; `getconf CLK_TCK` to check.
+const clockTicksPerS = 100;
+
+/** User + system CPU of a child process, all threads, from /proc (Linux; 10 ms ticks). */
+export function cpuTimeUs(child: Child): number {
+  const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of proc(5))
+  return (ticks * 1_000_000) / clockTicksPerS;
 }

@@ -1,4 +1,4 @@
-import { base64DecodeStrict, parseCheckpoint, parseNote } from '@fareledger/checkpoint';
+import { base64DecodeStrict, base64Encode, parseCheckpoint, parseNote } from '@fareledger/checkpoint';
 import { assert } from '@fareledger/domain';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvoiceInvalidError } from './errors.js';
@@ -78,18 +78,14 @@ export function decodeQrProof(bytes: Uint8Array): QrProof {
     throw bad('the checkpoint is not a signed checkpoint');
   }
   const hashBytes = hashes.map((hash) => hexToBytes(hash));
-  let leafBase64 = '';
-  for (let i = 0; i < leaf.length; i += 0x8000) leafBase64 += String.fromCharCode(...leaf.subarray(i, i + 0x8000));
   return {
     chain,
-    bundle: { leaf: btoa(leafBase64), logIndex, treeSize, rootHash, hashes, checkpoint, tlogProof: formatTlogProof(logIndex, hashBytes, checkpoint) },
+    bundle: { leaf: base64Encode(leaf), logIndex, treeSize, rootHash, hashes, checkpoint, tlogProof: formatTlogProof(logIndex, hashBytes, checkpoint) },
   };
 }
 
 export function base64UrlEncode(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return base64Encode(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
 export function base64UrlDecode(text: string): Uint8Array | null {

@@ -94,21 +94,45 @@ const base64Codes = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh
 const equalsCode = 0x3d;
 const newlineCode = 0x0a;
 
+/** A tlog-proof text that statesTlogProof accepted, and what it states. */
+export interface StatedTlogProof {
+  readonly text: string;
+  readonly hashes: readonly Uint8Array[];
+  readonly checkpoint: string;
+}
+
 /**
  * Whether `text` is exactly formatTlogProof(logIndex, hashes, checkpoint), compared in
  * place: each hash's base64 is checked character by character against the text, never
- * built (rebuilding the text was a tenth of an invoice's verification).
+ * built (rebuilding the text was a tenth of an invoice's verification). `like`, a proof
+ * already accepted: from the first of the hashes that are its own (the same objects at
+ * the same places) to the end, `text` must read as its text does, which one comparison
+ * decides (a trip's and its taps' proofs share their paths' upper nodes and checkpoint).
  */
-export function statesTlogProof(text: string, logIndex: number, hashes: readonly Uint8Array[], checkpoint: string): boolean {
+export function statesTlogProof(text: string, logIndex: number, hashes: readonly Uint8Array[], checkpoint: string, like?: StatedTlogProof): boolean {
   const head = `${tlogProofHeader}\nindex ${logIndex}\n`;
-  if (text.length !== head.length + 45 * hashes.length + 1 + checkpoint.length) return false;
-  if (!text.startsWith(head) || !text.endsWith(checkpoint) || text.charCodeAt(text.length - checkpoint.length - 1) !== newlineCode) return false;
+  const tailChars = 1 + checkpoint.length;
+  if (text.length !== head.length + 45 * hashes.length + tailChars || !text.startsWith(head)) return false;
+  const own = like === undefined ? hashes.length : firstSharedHash(hashes, checkpoint, like);
+  if (own < hashes.length) {
+    if (!text.endsWith(like!.text.slice(like!.text.length - 45 * (hashes.length - own) - tailChars))) return false;
+  } else if (!text.endsWith(checkpoint) || text.charCodeAt(text.length - tailChars) !== newlineCode) {
+    return false;
+  }
   let at = head.length;
-  for (const hash of hashes) {
+  for (let i = 0; i < own; i++, at += 45) {
+    const hash = hashes[i]!;
     if (hash.length !== 32 || !base64At(text, at, hash) || text.charCodeAt(at + 44) !== newlineCode) return false;
-    at += 45;
   }
   return true;
+}
+
+/** The index from which hashes are like's own to the end, with the same checkpoint; hashes.length when none are. */
+function firstSharedHash(hashes: readonly Uint8Array[], checkpoint: string, like: StatedTlogProof): number {
+  if (like.hashes.length !== hashes.length || like.checkpoint !== checkpoint) return hashes.length;
+  let i = hashes.length;
+  while (i > 0 && hashes[i - 1] === like.hashes[i - 1]) i--;
+  return i;
 }
 
 /** Whether text[at, at + 44) is the padded base64 of 32 bytes. */

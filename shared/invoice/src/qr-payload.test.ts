@@ -63,4 +63,18 @@ describe('statesTlogProof', () => {
     expect(statesTlogProof(`${bundle.tlogProof}\n`, bundle.logIndex, hashes, bundle.checkpoint)).toBe(false);
     expect(statesTlogProof(formatTlogProof(0, [], bundle.checkpoint), 0, [], bundle.checkpoint)).toBe(true);
   });
+
+  it('reads a proof like an accepted one it shares its upper path with, and still refuses any change', () => {
+    const like = { text: bundle.tlogProof, hashes, checkpoint: bundle.checkpoint };
+    const tap = invoice.proofs.taps[1]!; // tap-out, index 2: its path's upper node is the trip's
+    const tapHashes = tap.hashes.map((hash, i) => (hash === bundle.hashes[i] ? hashes[i]! : Uint8Array.from(Buffer.from(hash, 'hex'))));
+    expect(tapHashes.at(-1)).toBe(hashes.at(-1));
+    expect(statesTlogProof(tap.tlogProof, tap.logIndex, tapHashes, tap.checkpoint, like)).toBe(true);
+    for (let i = 0; i < tap.tlogProof.length; i++) {
+      const changed = tap.tlogProof.slice(0, i) + (tap.tlogProof[i] === 'A' ? 'B' : 'A') + tap.tlogProof.slice(i + 1);
+      expect(statesTlogProof(changed, tap.logIndex, tapHashes, tap.checkpoint, like), `character ${i}`).toBe(false);
+    }
+    const other = formatTlogProof(tap.logIndex, tapHashes, tap.checkpoint.replace('\n4\n', '\n5\n'));
+    expect(statesTlogProof(other, tap.logIndex, tapHashes, tap.checkpoint, like)).toBe(false);
+  });
 });

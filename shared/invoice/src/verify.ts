@@ -7,7 +7,7 @@ import { type Hasher, type InclusionClaim, nobleHasher, VerificationError, verif
 import { InvoiceInvalidError } from './errors.js';
 import { buildCreditInvoice, buildInvoice, type Invoice, type InvoiceContext, type SealedTrip } from './invoice.js';
 import { hex32, type ReadBundle, readInvoiceDocument, readProofBundle } from './invoice-document.js';
-import { statesTlogProof } from './proof-bundle.js';
+import { type StatedTlogProof, statesTlogProof } from './proof-bundle.js';
 
 // The offline verifier: given an invoice document and the ledger's verifier keys, and
 // nothing from our server, it decides whether the invoice is what the ledger sealed.
@@ -167,6 +167,8 @@ class BundleOpener {
   readonly #checkpoints = new Map<string, Checkpoint>();
   readonly #claims = new Map<string, { at: string; claim: InclusionClaim }[]>();
   readonly #hasher: Hasher;
+  /** The first bundle's tlog proof, which the others' are read like. */
+  #stated: StatedTlogProof | undefined;
 
   constructor(readonly chain: number, readonly options: VerifyInvoiceOptions) {
     this.#hasher = options.hasher ?? nobleHasher;
@@ -179,9 +181,10 @@ class BundleOpener {
   open({ bundle, rootHash, hashes }: ReadBundle, at: string): CheckedBundle {
     const leaf = base64DecodeStrict(bundle.leaf);
     if (leaf === null) throw new InvoiceInvalidError('malformed', `${at}.leaf is not canonical base64`);
-    if (!statesTlogProof(bundle.tlogProof, bundle.logIndex, hashes, bundle.checkpoint)) {
+    if (!statesTlogProof(bundle.tlogProof, bundle.logIndex, hashes, bundle.checkpoint, this.#stated)) {
       throw new InvoiceInvalidError('tlog-proof', `${at}.tlogProof does not state the bundle's index, audit path and checkpoint`);
     }
+    this.#stated ??= { text: bundle.tlogProof, hashes, checkpoint: bundle.checkpoint };
     const checkpoint = this.#checkpoint(bundle.checkpoint, at);
     if (checkpoint.treeSize !== bundle.treeSize) {
       throw new InvoiceInvalidError('checkpoint', `${at}: the checkpoint is of tree size ${checkpoint.treeSize}, the proof of ${bundle.treeSize}`);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createSigningKeyFile, loadSigningKey } from '@fareledger/ledger';
-import { createMetrics, healthRoutes, type Logger, listen, serviceApp } from '@fareledger/runtime';
+import { createMetrics, healthRoutes, type Logger, listen, type ServeApp, serviceApp } from '@fareledger/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { BlockPublisher } from './block-publisher.js';
 import type { BatcherConfig } from './config.js';
@@ -18,6 +18,11 @@ export interface BatcherHandle {
 export interface StartBatcherOptions {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+  /**
+   * Serves the app: by default `listen()` on the configured host and port. The one-process
+   * city (services/city) mounts it on its own server instead, and closes that server first.
+   */
+  readonly serve?: ServeApp;
 }
 
 export async function startBatcher(config: BatcherConfig, options: StartBatcherOptions): Promise<BatcherHandle> {
@@ -82,7 +87,8 @@ export async function startBatcher(config: BatcherConfig, options: StartBatcherO
   const source = tapSource(config);
   const health = healthRoutes({ ready: async () => ({ checks: {} }), stoppingSignal: options.signal });
   const app = serviceApp({ metrics, logger, health });
-  const server = await listen(app, { host: config.host, port: config.port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 });
+  const serve = options.serve ?? ((served) => listen(served, { host: config.host, port: config.port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 }));
+  const server = await serve(app);
   publisher?.start();
   await source.start(batcher);
   logger.info({ url: server.url, tapLog: config.tapLog, ledger: config.ledgerPath, chains: batcher.chains }, 'batcher running');

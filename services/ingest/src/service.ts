@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ReplayGuard } from '@fareledger/device-auth';
-import { createMetrics, healthRoutes, type Logger, listen, type ReadyResult } from '@fareledger/runtime';
+import { createMetrics, healthRoutes, type Logger, listen, type ReadyResult, type ServeApp } from '@fareledger/runtime';
 import { openTapLog, type TapLog, type TapLogConfig } from '@fareledger/tap-log';
 import { tapLogConfigOf } from '@fareledger/tap-log/config';
 import { createIngestApp } from './app.js';
@@ -26,6 +26,11 @@ export interface StartIngestOptions {
   /** Aborted when shutdown begins (runService's signal): readiness turns false at once. */
   readonly signal?: AbortSignal;
   readonly nowMs?: () => number;
+  /**
+   * Serves the app: by default `listen()` on the configured host and port. The one-process
+   * city (services/city) mounts it on its own server instead, and closes that server first.
+   */
+  readonly serve?: ServeApp;
 }
 
 export async function startIngest(config: IngestConfig, options: StartIngestOptions): Promise<IngestHandle> {
@@ -49,14 +54,15 @@ export async function startIngest(config: IngestConfig, options: StartIngestOpti
   });
   const replayGuard = new ReplayGuard({ skewMsMax: config.signatureSkewMsMax, entriesMax: config.replayEntriesMax });
   const app = createIngestApp({ config, door: { registry, replayGuard, nowMs }, tapLog: log, metrics, ingestMetrics, health, logger });
-  const server = await listen(app, {
+  const serve = options.serve ?? ((served) => listen(served, {
     host: config.host,
     port: config.port,
     headersTimeoutMs: config.headersTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     closeMsMax: config.appendTimeoutMs + 1000,
-  });
+  }));
+  const server = await serve(app);
   logger.info({ url: server.url, tapLog: log.kind, partitions: log.partitions, docs: `${server.url}/docs` }, 'ingest listening');
   let stopped: Promise<void> | undefined;
   return {

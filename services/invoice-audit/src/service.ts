@@ -4,7 +4,7 @@ import { loadSzmNetwork } from '@fareledger/domain/node-data';
 import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoice';
 import { loadSzmOperators } from '@fareledger/invoice/node-data';
 import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
-import { createMetrics, healthRoutes, listen, type Logger } from '@fareledger/runtime';
+import { createMetrics, healthRoutes, listen, type Logger, type ServeApp } from '@fareledger/runtime';
 import { openTapLog } from '@fareledger/tap-log';
 import { tapLogConfigOf } from '@fareledger/tap-log/config';
 import { AccessRegistry } from './access-registry.js';
@@ -37,6 +37,11 @@ const adjustmentGroupCommit = { lingerMs: 0, appendTimeoutMs: 5_000 };
 export interface StartInvoiceAuditOptions {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+  /**
+   * Serves the app: by default `listen()` on the configured host and port. The one-process
+   * city (services/city) mounts it on its own server instead, and closes that server first.
+   */
+  readonly serve?: ServeApp;
 }
 
 export async function startInvoiceAudit(config: InvoiceAuditConfig, options: StartInvoiceAuditOptions): Promise<InvoiceAuditHandle> {
@@ -87,10 +92,11 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
     await replicator?.start();
     closers.unshift(() => void replicator?.stop());
     closers.unshift(() => void follower.stop());
-    const server = await listen(app, {
+    const serve = options.serve ?? ((served) => listen(served, {
       host: config.host, port: config.port, headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs, closeMsMax: config.waitMsMax + 1000,
-    });
+    }));
+    const server = await serve(app);
     logger.info({ url: server.url, ledger: config.ledgerPath, logName: reader.logName, docs: `${server.url}/docs` }, 'invoice-audit listening');
     let stopped: Promise<void> | undefined;
     return {

@@ -30,6 +30,9 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** How a service's app is served: listen() on a socket, or mounted on a server the caller owns. */
+export type ServeApp = (app: Hono) => Promise<Listening>;
+
 /** How often Node looks for requests past their headers or request timeout. */
 const connectionsCheckIntervalMsMax = 1000;
 

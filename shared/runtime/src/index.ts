@@ -20,7 +20,7 @@ export {
   type TextSink,
 } from './config.js';
 export { type CheckResult, type HealthOptions, type HealthRoutes, healthRoutes, type ReadyResult } from './health.js';
-export { type Listening, listen, type ListenOptions } from './http.js';
+export { type Listening, listen, type ListenOptions, type ServeApp } from './http.js';
 export { runService, type RunServiceOptions, type ServiceHandle, serviceMain, type ServiceMainOptions } from './lifecycle.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, logLevels, logLevelSetting, silentLogger } from './logger.js';
 export { createMetrics, httpMetrics, type Metrics, type MetricsOptions, metricsRoute } from './metrics.js';

@@ -144,6 +144,16 @@ describe.concurrent('runService', { timeout: 30_000 }, () => {
     expect(lines.at(-1)).toMatchObject({ level: 'fatal', msg: 'second signal; forcing exit', signal: 'SIGINT' });
   });
 
+  it('takes the same signal twice at once (npm and tsx relaying one kill) as one', async () => {
+    const child = spawnChild('relayed-signal');
+    await child.line('started');
+    child.process.kill('SIGTERM');
+    child.process.kill('SIGTERM');
+    const { code, lines } = await child.exited;
+    expect(code).toBe(0);
+    expect(messages(lines).slice(-2)).toEqual([['info', 'stopping'], ['info', 'stopped']]);
+  });
+
   it('logs a failed start and exits 1', async () => {
     const { code, lines, stderr } = await spawnChild('start-fails').exited;
     expect([code, stderr]).toEqual([1, '']);

@@ -24,6 +24,8 @@ export interface RunServiceOptions {
 }
 
 const shutdownSignals = ['SIGINT', 'SIGTERM'] as const;
+/** The same signal again within this is one signal relayed twice (see onSignal). */
+const repeatedSignalMs = 500;
 
 /**
  * The whole life of a service process (the atproto / practica pattern):
@@ -32,7 +34,8 @@ const shutdownSignals = ['SIGINT', 'SIGTERM'] as const;
  * - on the first SIGINT/SIGTERM: abort the signal, log, `stop()`, set `process.exitCode`
  *   (0 clean, 1 failed) and let the event loop drain, so every log line and socket is flushed;
  * - an unref'd timer exits 1 if stop hangs, or if something still holds the loop after
- *   `shutdownMsMax`; a second signal exits 1 at once.
+ *   `shutdownMsMax`; a second signal exits 1 at once (the same one within 500 ms is a relayed
+ *   copy of the first, and ignored).
  * Resolves once start has finished (or failed); the process then lives on its own handles.
  */
 export async function runService(options: RunServiceOptions): Promise<void> {
@@ -75,12 +78,17 @@ export async function runService(options: RunServiceOptions): Promise<void> {
       });
   };
 
+  let signalledAtMs = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
+    // npm and tsx relay a SIGTERM to the process they run, so one `kill` of `npm start` can
+    // arrive twice within milliseconds: the same signal that soon is that one, not a second.
+    if (signal === signalled && performance.now() - signalledAtMs < repeatedSignalMs) return;
     if (signalled !== undefined) {
       logger.fatal({ service: name, signal }, 'second signal; forcing exit');
       process.exit(1);
     }
     signalled = signal;
+    signalledAtMs = performance.now();
     // Until stop succeeds, the exit is a failure: if stop hangs on something that does not
     // hold the event loop, the process ends by itself, and must not end with 0.
     process.exitCode = 1;
@@ -124,6 +132,11 @@ export interface ServiceMainOptions {
   readonly shutdownMsMaxDefault: number;
   /** Reads the config (a ConfigError exits 2) and starts the service. */
   readonly start: (logger: Logger, signal: AbortSignal) => Promise<ServiceHandle>;
+  /**
+   * Flags the command takes besides `--help`, each a shorthand for environment variables
+   * (`--no-sim` → `CITY_SIMULATE=false`), set before the config is read; list them in the help.
+   */
+  readonly flags?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -133,7 +146,10 @@ export interface ServiceMainOptions {
  * the config then reports it by name.
  */
 export async function serviceMain(options: ServiceMainOptions): Promise<void> {
-  const action = parseCliArgs(process.argv.slice(2), options.help);
+  const flags = options.flags ?? {};
+  const args = process.argv.slice(2);
+  for (const arg of args) if (Object.hasOwn(flags, arg)) Object.assign(process.env, flags[arg]);
+  const action = parseCliArgs(args.filter((arg) => !Object.hasOwn(flags, arg)), options.help);
   if (action !== 'run') {
     process.exitCode = action === 'exit-0' ? 0 : 2;
     return;

@@ -38,6 +38,10 @@ async function start(signal: AbortSignal): Promise<ServiceHandle> {
     },
     leak: async () => {}, // never releases the loop
     'second-signal': () => never,
+    'relayed-signal': async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the relayed copy arrives while stop runs
+      release();
+    },
   };
   const stop = stops[mode];
   if (stop === undefined) throw new Error(`unknown mode ${mode}`);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { loadSzmNetwork } from '@fareledger/domain/node-data';
 import type { Hono } from 'hono';
 import { type Listening, listen, type Logger } from '@fareledger/runtime';
 import { loadBatcherConfig } from '../../batcher/src/config.js';
@@ -10,6 +11,8 @@ import { startInvoiceAudit } from '../../invoice-audit/src/service.js';
 import { type CityConfig, cityFiles, serviceEnv } from './config.js';
 import { adminTokenOf, type DemoCredentials, ensureCredentials } from './credentials.js';
 import { CityFront, type CityService } from './front.js';
+import { HomePage } from './home-page.js';
+import { CitySimulator } from './simulator.js';
 
 export interface CityHandle {
   /** `http://host:port` of the one port. */
@@ -17,7 +20,7 @@ export interface CityHandle {
   readonly credentials: DemoCredentials;
   readonly credentialsPath: string;
   /**
-   * The shutdown contract: the port stops accepting and lets in-flight requests finish
+   * The shutdown contract: the simulator stops posting; the port stops accepting and lets in-flight requests finish
    * (each tap waits until it is durable); ingest closes the tap log; the batcher seals
    * what it has read and closes the ledger; invoice-audit closes its read copy.
    */
@@ -27,8 +30,6 @@ export interface CityHandle {
 export interface StartCityOptions {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
-  /** The home page's routes, given the city's URL (home-page.ts). */
-  readonly home?: (url: string) => Hono;
 }
 
 /** Each service, started in the order taps flow, stopped in the same order. */
@@ -46,15 +47,18 @@ export async function startCity(config: CityConfig, options: StartCityOptions): 
     host: config.host, port: config.port, headersTimeoutMs: configs.ingest.headersTimeoutMs, requestTimeoutMs: configs.ingest.requestTimeoutMs,
     keepAliveTimeoutMs: configs.ingest.keepAliveTimeoutMs, closeMsMax: Math.max(configs.ingest.appendTimeoutMs, configs.invoices.waitMsMax) + 1000,
   });
-  home = options.home?.(server.url);
   const mountedOn = (service: CityService) => async (app: Hono): Promise<Listening> => {
     await front.mount(service, app);
     // The port is the city's: it closes first, in stop below.
     return { url: server.url, port: server.port, close: () => Promise.resolve() };
   };
   const running: { stop(): Promise<void> }[] = [];
+  let simulator: CitySimulator | undefined;
+  let homePage: HomePage | undefined;
   const stopAll = async () => {
+    if (simulator !== undefined) logger.info({ counts: await simulator.stop() }, 'simulator stopped');
     await server.close();
+    homePage?.close();
     for (const service of running) await service.stop();
   };
   try {
@@ -66,7 +70,14 @@ export async function startCity(config: CityConfig, options: StartCityOptions): 
       method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
     }));
     const { credentials, created } = await ensureCredentials(files.credentials, adminToken, call);
+    homePage = new HomePage(files.ledger, credentials, (path, init) => Promise.resolve(front.app.request(path, init)));
+    home = homePage.routes();
     logger.info({ url: server.url, dataDir: config.dataDir, credentials: files.credentials, created }, 'city listening');
+    if (config.simulate) {
+      simulator = new CitySimulator({ url: server.url, credentials, network: loadSzmNetwork(), rate: config.simulateRate });
+      simulator.start();
+      logger.info({ rate: config.simulateRate }, 'simulator posting taps (--no-sim to switch it off)');
+    }
     let stopped: Promise<void> | undefined;
     return { url: server.url, credentials, credentialsPath: files.credentials, stop: () => (stopped ??= stopAll()) };
   } catch (error) {

@@ -45,10 +45,12 @@ export class CityFront {
     app.get('/openapi.json', (c) => (this.#openapi === undefined ? this.#starting(c) : c.json(this.#openapi)));
     app.route('/', docsPageRoutes({ title: 'Fareledger: devices, wallets, transparency, audit', openapiPath: '/openapi.json' }));
     app.route('/', problemDocsRoutes({ ...genericProblemTypes, ...ingestProblemTypes, ...invoiceProblemTypes }));
-    app.get('/', (c) => {
-      const home = this.#home();
-      return home === undefined || this.#openapi === undefined ? this.#starting(c) : home.fetch(c.req.raw, c.env);
-    });
+    const home = (c: Context) => {
+      const routes = this.#home();
+      return routes === undefined || this.#openapi === undefined ? this.#starting(c) : routes.fetch(c.req.raw, c.env);
+    };
+    app.get('/', home);
+    app.get('/demo/*', home);
     app.all('*', (c) => {
       const served = this.#apps.get(ownerOf(c.req.path));
       return served === undefined ? this.#starting(c) : served.fetch(c.req.raw, c.env);

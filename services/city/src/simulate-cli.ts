@@ -9,11 +9,12 @@ import { CitySimulator, type SimulatorCounts } from './simulator.js';
 // the HTTP door. Progress on stderr, a summary on stdout; exit 0 when every tap was
 // accepted, 1 when some were refused, 2 on a usage error.
 
-const usage = `usage: npm run simulate -- --rate <taps/s> --minutes <m> [--url <base URL>] [--credentials <file>] [--passengers <n>] [--time-scale <n>] [--seed <n>]
+const usage = `usage: npm run simulate -- --rate <taps/s> --minutes <m> [--url <base URL>] [--invoices-url <base URL>] [--credentials <file>] [--passengers <n>] [--time-scale <n>] [--seed <n>]
 
   --rate          taps per second, all modes together (default 200)
   --minutes       how long to run (default 1); may be fractional
   --url           the system's base URL (default http://127.0.0.1:8080, npm start's)
+  --invoices-url  the wallet and admin doors, when not on --url (npm run start:kafka: the invoice-audit port)
   --credentials   demo credentials written by npm start (default data/credentials.json)
   --passengers    distinct accounts (default 600 per tap a second, at least 2000; the first five are the demo wallets)
   --time-scale    ride-time compression: a 30-minute ride taps out after 30·60/n s (default 60)
@@ -36,7 +37,7 @@ let parsed;
 try {
   parsed = parseArgs({
     options: {
-      rate: { type: 'string' }, minutes: { type: 'string' }, url: { type: 'string' }, credentials: { type: 'string' },
+      rate: { type: 'string' }, minutes: { type: 'string' }, url: { type: 'string' }, 'invoices-url': { type: 'string' }, credentials: { type: 'string' },
       passengers: { type: 'string' }, 'time-scale': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -49,8 +50,13 @@ if (parsed.help === true) {
 }
 const rate = positive(parsed.rate, '--rate', 200);
 const minutes = positive(parsed.minutes, '--minutes', 1, false);
-const url = (parsed.url ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-if (!/^https?:\/\/[^\s/?#]+$/.test(url)) fail(`--url must be a base URL such as http://127.0.0.1:8080, not ${JSON.stringify(url)}`);
+function baseUrl(value: string, name: string): string {
+  const url = value.replace(/\/$/, '');
+  if (!/^https?:\/\/[^\s/?#]+$/.test(url)) fail(`${name} must be a base URL such as http://127.0.0.1:8080, not ${JSON.stringify(value)}`);
+  return url;
+}
+const url = baseUrl(parsed.url ?? 'http://127.0.0.1:8080', '--url');
+const invoicesUrl = baseUrl(parsed['invoices-url'] ?? url, '--invoices-url');
 const credentialsPath = path.resolve(parsed.credentials ?? 'data/credentials.json');
 let credentials: DemoCredentials;
 try {
@@ -60,7 +66,7 @@ try {
 }
 
 const simulator = new CitySimulator({
-  url, credentials, network: loadSzmNetwork(), rate,
+  url, invoicesUrl, credentials, network: loadSzmNetwork(), rate,
   ...(parsed.passengers === undefined ? {} : { passengers: positive(parsed.passengers, '--passengers', 1) }),
   ...(parsed['time-scale'] === undefined ? {} : { timeScale: positive(parsed['time-scale'], '--time-scale', 60) }),
   ...(parsed.seed === undefined ? {} : { seed: positive(parsed.seed, '--seed', 1) }),
@@ -107,10 +113,10 @@ async function summary(counts: SimulatorCounts, seconds: number): Promise<string
   const wallet = credentials.wallets[0];
   let latest = '';
   if (wallet !== undefined) {
-    const response = await fetch(`${url}/v1/accounts/${wallet.account}/invoices?limit=1`, { headers: { authorization: `Bearer ${wallet.token}` } }).catch(() => undefined);
+    const response = await fetch(`${invoicesUrl}/v1/accounts/${wallet.account}/invoices?limit=1`, { headers: { authorization: `Bearer ${wallet.token}` } }).catch(() => undefined);
     const page = response?.ok === true ? ((await response.json()) as { items?: { number: string }[] }) : undefined;
     const number = page?.items?.[0]?.number;
-    if (number !== undefined) latest = `\n  latest invoice of ${wallet.account}: ${url}/v1/invoices/${number} (bearer token in ${credentialsPath})`;
+    if (number !== undefined) latest = `\n  latest invoice of ${wallet.account}: ${invoicesUrl}/v1/invoices/${number} (bearer token in ${credentialsPath})`;
   }
   const refused = Object.entries(counts.refused).map(([status, n]) => `${n} (${status})`).join(', ') || 'none';
   return [

@@ -14,7 +14,10 @@ import type { DemoCredentials, DemoDevice } from './credentials.js';
 // carries the wall-clock time it was posted at, so ingest's event-time window holds.
 
 export interface SimulatorOptions {
+  /** Where devices post taps (`/v1/taps`). */
   readonly url: string;
+  /** Where the wallet and admin doors are (default `url`: one port, as npm start). */
+  readonly invoicesUrl?: string;
   readonly credentials: DemoCredentials;
   readonly network: MetroNetwork;
   /** Taps per second, all modes together. */
@@ -88,7 +91,7 @@ export class CitySimulator {
 
   constructor(options: SimulatorOptions) {
     this.#options = {
-      passengers: Math.max(2_000, Math.ceil(options.rate * passengersPerTapPerSecond)), timeScale: 60, seed: 20_261_202, incompleteShare: 0.03, refundShare: 0.1, nowMs: Date.now, ...options,
+      invoicesUrl: options.url, passengers: Math.max(2_000, Math.ceil(options.rate * passengersPerTapPerSecond)), timeScale: 60, seed: 20_261_202, incompleteShare: 0.03, refundShare: 0.1, nowMs: Date.now, ...options,
     };
     const { credentials, network } = this.#options;
     this.#random = mulberry32(this.#options.seed ^ Math.floor(this.#options.nowMs() / 1000));
@@ -271,12 +274,12 @@ export class CitySimulator {
   async #refund(tapOut: PendingTap): Promise<void> {
     const wallet = this.#options.credentials.wallets.find((w) => w.account === tapOut.tap.account);
     if (wallet === undefined || this.#stopped) return;
-    const lookup = await fetch(`${this.#options.url}/v1/taps/${String(tapOut.tap.tapId)}/invoice?waitMs=10000`, { headers: { authorization: `Bearer ${wallet.token}` } }).catch(() => undefined);
+    const lookup = await fetch(`${this.#options.invoicesUrl}/v1/taps/${String(tapOut.tap.tapId)}/invoice?waitMs=10000`, { headers: { authorization: `Bearer ${wallet.token}` } }).catch(() => undefined);
     const invoice = lookup?.status === 200 ? ((await lookup.json()) as { amounts: { totalFen: number } }) : undefined;
     const amountFen = Math.min(refundFenMax, invoice?.amounts.totalFen ?? 0);
     if (amountFen === 0 || this.#stopped) return;
     this.counts.refunds.requested += 1;
-    const response = await fetch(`${this.#options.url}/v1/admin/adjustments?waitMs=10000`, {
+    const response = await fetch(`${this.#options.invoicesUrl}/v1/admin/adjustments?waitMs=10000`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.#options.credentials.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ adjustmentId: `sim-refund-${String(tapOut.tap.tapId)}-${this.#startedAtMs}`, tripId: tapOut.refundTripId, kind: 'refund', amountFen, reason: 'gate fault: charged twice at the barrier', authorizedBy: 'sim.desk' }),

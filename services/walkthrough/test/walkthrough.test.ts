@@ -1,4 +1,4 @@
-// npm start's walkthrough, run as a new user runs it: a separate process, checked by its
+// npm run walkthrough, run as a new user runs it: a separate process, checked by its
 // output and exit status.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ function runStart(...args: string[]) {
   return spawnSync('npx', ['tsx', 'services/walkthrough/src/main.ts', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
 }
 
-describe('npm start walkthrough', () => {
+describe('npm run walkthrough', () => {
   it('seals two signed blocks and verifies the trip proof and consistency offline', () => {
     const run = runStart();
     expect(run.status).toBe(0);

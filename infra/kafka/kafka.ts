@@ -128,10 +128,15 @@ export function readKafkaConfig(env: Env = process.env): Readonly<KafkaConfig> {
 
 /** The topics the system needs: taps keyed by account, sealed blocks in one ordered log. */
 export function defaultTopics(config: KafkaConfig): TopicSpec[] {
+  return fareTopics(config, { taps: topicTaps, blocks: topicBlocks });
+}
+
+/** The taps and blocks topics under other names (a test's, a second system's), made as the defaults are. */
+export function fareTopics(config: KafkaConfig, names: { readonly taps: string; readonly blocks: string }): TopicSpec[] {
   return [
-    { topic: topicTaps, numPartitions: config.tapsPartitions, configEntries: keepForever },
+    { topic: names.taps, numPartitions: config.tapsPartitions, configEntries: keepForever },
     // One partition per chain, partition = chain, as fare.taps: each chain's blocks in order.
-    { topic: topicBlocks, numPartitions: config.tapsPartitions, configEntries: blocksTopicConfig },
+    { topic: names.blocks, numPartitions: config.tapsPartitions, configEntries: blocksTopicConfig },
   ];
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadSzmNetwork } from '@fareledger/domain/node-data';
-import { brokerAnswers, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
+import { brokerAnswers, ensureTopics, fareTopics, readKafkaConfig, startKafka, stopKafka, warmUpCoordinators } from '@fareledger/infra/kafka';
 import { cityFiles } from './config.js';
 import { adminTokenOf, ensureCredentials } from './credentials.js';
 import { CitySimulator } from './simulator.js';
@@ -27,6 +27,7 @@ const usage = `usage: npm run start:kafka [-- --batchers <n>] [--no-sim] [--rate
   --rate       taps per second of the simulator (default 200)
 
   Ports: ingest INGEST_PORT (8081), invoice-audit INVOICE_PORT (8083), batchers 8090, 8091, ...
+  (0 for any: a free one, printed; BATCHER_PORT=0 for all the batchers)
   Files under DATA_DIR (default data/kafka: not the embedded mode's data/, whose tap log is another).
 `;
 
@@ -81,6 +82,7 @@ function startService(name: string, entry: string, env: Record<string, string>, 
     for (const line of lines) if (line.includes(readyMsg)) resolveUrl((JSON.parse(line) as { url: string }).url);
   });
   child.once('exit', (code) => rejectUrl(new Error(`${name} exited with ${code}`)));
+  url.catch(() => {}); // awaited where it matters; a service exiting while others start is reported there
   return { name, process: child, url };
 }
 
@@ -93,6 +95,11 @@ function stopService(service: Service): Promise<void> {
 }
 
 const startedBroker = (await brokerAnswers(brokers.split(','))) ? false : (await startKafka(kafka, (line) => console.log(`[kafka] ${line}`))).started;
+// The topics the services are set to (the defaults, which start creates, or others), as start makes them; never changed if they exist.
+const topics = { taps: process.env.KAFKA_TOPIC_TAPS ?? 'fare.taps', blocks: process.env.KAFKA_TOPIC_BLOCKS ?? 'fare.blocks' };
+const ensured = await ensureTopics(brokers.split(','), fareTopics(kafka, topics));
+for (const { topic, partitions, wanted } of ensured.mismatched) console.warn(`start:kafka: ${topic} has ${partitions} partitions, not ${wanted}; the chains follow the topic`);
+if (!startedBroker) await warmUpCoordinators(brokers.split(','));
 const services: Service[] = [];
 let simulator: CitySimulator | undefined;
 let stopping = false;
@@ -114,7 +121,7 @@ try {
   services.push(startService('ingest', 'services/ingest/src/main.ts', { INGEST_PORT: ingestPort, INGEST_ADMIN_TOKEN: adminToken, INGEST_DEVICES_PATH: files.devices }, 'ingest listening'));
   for (let i = 0; i < batcherCount; i++) {
     services.push(startService(`batcher-${i}`, 'services/batcher/src/main.ts', {
-      BATCHER_PORT: String(8090 + i), LEDGER_SIGNING_KEY_PATH: files.signingKey, BATCHER_DEV_CREATE_KEY: i === 0 ? 'true' : 'false',
+      BATCHER_PORT: process.env.BATCHER_PORT === '0' ? '0' : String(8090 + i), LEDGER_SIGNING_KEY_PATH: files.signingKey, BATCHER_DEV_CREATE_KEY: i === 0 ? 'true' : 'false',
     }, 'batcher running'));
     // The first creates the dev signing key; the others load it.
     if (i === 0) await services.at(-1)!.url;

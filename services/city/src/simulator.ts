@@ -88,6 +88,8 @@ export class CitySimulator {
   #sequence = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Aborts a refund's long polls on stop, so stopping never waits out their waitMs. */
+  readonly #stopping = new AbortController();
 
   constructor(options: SimulatorOptions) {
     this.#options = {
@@ -117,6 +119,7 @@ export class CitySimulator {
   async stop(): Promise<SimulatorCounts> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    this.#stopping.abort();
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     return this.counts;
   }
@@ -274,8 +277,8 @@ export class CitySimulator {
   async #refund(tapOut: PendingTap): Promise<void> {
     const wallet = this.#options.credentials.wallets.find((w) => w.account === tapOut.tap.account);
     if (wallet === undefined || this.#stopped) return;
-    const lookup = await fetch(`${this.#options.invoicesUrl}/v1/taps/${String(tapOut.tap.tapId)}/invoice?waitMs=10000`, { headers: { authorization: `Bearer ${wallet.token}` } }).catch(() => undefined);
-    const invoice = lookup?.status === 200 ? ((await lookup.json()) as { amounts: { totalFen: number } }) : undefined;
+    const lookup = await fetch(`${this.#options.invoicesUrl}/v1/taps/${String(tapOut.tap.tapId)}/invoice?waitMs=10000`, { headers: { authorization: `Bearer ${wallet.token}` }, signal: this.#stopping.signal }).catch(() => undefined);
+    const invoice = lookup?.status === 200 ? ((await lookup.json().catch(() => undefined)) as { amounts: { totalFen: number } } | undefined) : undefined;
     const amountFen = Math.min(refundFenMax, invoice?.amounts.totalFen ?? 0);
     if (amountFen === 0 || this.#stopped) return;
     this.counts.refunds.requested += 1;
@@ -283,8 +286,9 @@ export class CitySimulator {
       method: 'POST',
       headers: { authorization: `Bearer ${this.#options.credentials.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ adjustmentId: `sim-refund-${String(tapOut.tap.tapId)}-${this.#startedAtMs}`, tripId: tapOut.refundTripId, kind: 'refund', amountFen, reason: 'gate fault: charged twice at the barrier', authorizedBy: 'sim.desk' }),
+      signal: this.#stopping.signal,
     }).catch(() => undefined);
-    await response?.arrayBuffer();
+    await response?.arrayBuffer().catch(() => undefined);
     if (response?.status === 201) this.counts.refunds.sealed += 1;
     else this.counts.refunds.failed += 1;
   }

@@ -20,9 +20,10 @@ export interface CityHandle {
   readonly credentials: DemoCredentials;
   readonly credentialsPath: string;
   /**
-   * The shutdown contract: the simulator stops posting; the port stops accepting and lets in-flight requests finish
-   * (each tap waits until it is durable); ingest closes the tap log; the batcher seals
-   * what it has read and closes the ledger; invoice-audit closes its read copy.
+   * The shutdown contract: the simulator stops posting; the port stops accepting and lets
+   * in-flight requests finish (each tap waits until it is durable); ingest closes the tap
+   * log; the batcher seals what it has read and closes the ledger; invoice-audit closes its
+   * read copy.
    */
   stop(): Promise<void>;
 }

@@ -10,12 +10,13 @@ describe('the city front', () => {
 
   it('merges two OpenAPI documents: every path, every component', () => {
     const merged = mergeOpenApi(
-      { openapi: '3.1.1', info: { title: 'ingest' }, paths: { '/v1/taps': {}, '/healthz': {} }, components: { schemas: { Tap: {} }, securitySchemes: { device: {} } } },
-      { openapi: '3.1.1', info: { title: 'invoices' }, paths: { '/v1/keys': {}, '/healthz': {} }, components: { schemas: { Invoice: {} } } },
+      { openapi: '3.1.1', info: { title: 'ingest' }, tags: [{ name: 'devices' }, { name: 'health' }], paths: { '/v1/taps': {}, '/healthz': {} }, components: { schemas: { Tap: {} }, securitySchemes: { device: {} } } },
+      { openapi: '3.1.1', info: { title: 'invoices' }, tags: [{ name: 'wallets' }, { name: 'health' }], paths: { '/v1/keys': {}, '/healthz': {} }, components: { schemas: { Invoice: {} } } },
     );
     expect(Object.keys(merged.paths as object).sort()).toEqual(['/healthz', '/v1/keys', '/v1/taps']);
     expect(merged.components).toEqual({ schemas: { Tap: {}, Invoice: {} }, securitySchemes: { device: {} } });
     expect((merged.info as { title: string }).title).toBe('Fareledger (one process)');
+    expect((merged.tags as { name: string }[]).map((tag) => tag.name)).toEqual(['devices', 'health', 'wallets']);
   });
 });
 

@@ -98,7 +98,12 @@ export function mergeOpenApi(ingest: JsonObject, invoices: JsonObject): JsonObje
       title: 'Fareledger (one process)',
       description: 'Devices post taps (the ingest API); wallets fetch their invoices, anyone checks the transparency log, auditors verify and export (the invoice and audit API); all on one port.',
     },
+    tags: [...new Map([...tagsOf(ingest), ...tagsOf(invoices)].map((tag) => [tag.name, tag])).values()],
     paths: { ...(ingest.paths as JsonObject), ...(invoices.paths as JsonObject) },
     components: Object.fromEntries([...componentKeys].map((key) => [key, { ...components(ingest, key), ...components(invoices, key) }])),
   };
+}
+
+function tagsOf(doc: JsonObject): { name: string }[] {
+  return Array.isArray(doc.tags) ? (doc.tags as { name: string }[]) : [];
 }

@@ -84,6 +84,7 @@ export class CitySimulator {
   readonly #pending: PendingTap[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #startedAtMs = 0;
+  readonly #runId: string;
   #tapsPosted = 0;
   #sequence = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -102,6 +103,7 @@ export class CitySimulator {
     this.#homes = this.#accounts.map(() => this.#pick(network.stations.length));
     this.#works = this.#accounts.map(() => this.#pick(network.stations.length));
     this.#idleAtMs = new Float64Array(this.#accounts.length);
+    this.#runId = Math.floor(this.#options.nowMs() / 1000).toString(36);
     for (const device of credentials.devices) {
       if (device.mode === 'metro') this.#gates.set(device.deviceId.split('-')[2]!, device);
     }
@@ -152,14 +154,14 @@ export class CitySimulator {
       this.counts.journeys.bus += 1;
       const device = this.#buses[this.#pick(this.#buses.length)]!;
       const routeId = device.deviceId.split('-')[2]!;
-      return [{ atMs: nowMs, device, tap: { ...this.#tapOf(device, account, `b${this.#sequence}`), kind: 'single', routeId, vehicleId: `BUS-${routeId}-${1 + this.#pick(40)}` } }];
+      return [{ atMs: nowMs, device, tap: { ...this.#tapOf(device, account, this.#tapId('b')), kind: 'single', routeId, vehicleId: `BUS-${routeId}-${1 + this.#pick(40)}` } }];
     }
     this.counts.journeys.taxi += 1;
     const device = this.#taxis[this.#pick(this.#taxis.length)]!;
     const durationS = 300 + this.#pick(2_400);
     return [{
       atMs: nowMs, device,
-      tap: { ...this.#tapOf(device, account, `t${this.#sequence}`), kind: 'metered', vehicleId: `TX-${device.deviceId.split('-')[2]}`, distanceM: Math.round(durationS * (4 + this.#random() * 6)), durationS, waitingS: this.#pick(Math.floor(durationS / 3)) },
+      tap: { ...this.#tapOf(device, account, this.#tapId('t')), kind: 'metered', vehicleId: `TX-${device.deviceId.split('-')[2]}`, distanceM: Math.round(durationS * (4 + this.#random() * 6)), durationS, waitingS: this.#pick(Math.floor(durationS / 3)) },
     }];
   }
 
@@ -177,10 +179,11 @@ export class CitySimulator {
     this.counts.journeys.metro += 1;
     if (fromStation.lineId !== toStation.lineId) this.counts.journeys.transfers += 1;
     const gateIn = this.#gateOf(fromStation.lineId);
-    const tapInId = `m${this.#sequence}i`;
+    const tapInId = this.#tapId('m', 'i');
     const taps: PendingTap[] = [{ atMs: nowMs, device: gateIn, tap: { ...this.#tapOf(gateIn, account, tapInId), kind: 'in', stationId: fromStation.id } }];
     if (this.#random() < this.#options.incompleteShare) {
       this.counts.journeys.incomplete += 1;
+      this.#rides(passenger, nowMs, 30); // walked out past a broken gate, or forgot: no tap-out
       return taps;
     }
     const rideMinutes = 3 + network.distanceAt(from!, to!) / metroMetresPerMinute;
@@ -190,7 +193,7 @@ export class CitySimulator {
     const refund = demoAccount && this.#random() < this.#options.refundShare;
     this.#schedule({
       atMs: nowMs + (rideMinutes * 60_000) / this.#options.timeScale, device: gateOut,
-      tap: { ...this.#tapOf(gateOut, account, `m${this.#sequence}o`), kind: 'out', stationId: toStation.id },
+      tap: { ...this.#tapOf(gateOut, account, this.#tapId('m', 'o')), kind: 'out', stationId: toStation.id },
       ...(refund ? { refundTripId: `${gateIn.deviceId}/${tapInId}` } : {}),
     });
     return taps;
@@ -216,6 +219,15 @@ export class CitySimulator {
   #rides(passenger: number, nowMs: number, rideMinutes: number): void {
     const restMinutes = 60 + this.#random() * 300;
     this.#idleAtMs[passenger] = nowMs + ((rideMinutes + restMinutes) * 60_000) / this.#options.timeScale;
+  }
+
+  /**
+   * Unique for ever per device, as ingest requires (a reused tap id is a duplicate): this
+   * run's start second, base 36, then the journey's number; the tap-out's is the tap-in's
+   * with `o` for `i`.
+   */
+  #tapId(kind: 'm' | 'b' | 't', end = ''): string {
+    return `${kind}${this.#runId}-${this.#sequence}${end}`;
   }
 
   #tapOf(device: DemoDevice, account: string, tapId: string): Record<string, unknown> {

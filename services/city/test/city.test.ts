@@ -120,6 +120,12 @@ describe('npm start: the whole city in one process', () => {
     expect(await (await fetch(`${city!.url}/v1/keys`)).json()).toEqual(keysBefore);
     expect(JSON.parse(readFileSync(join(env.DATA_DIR, 'credentials.json'), 'utf8'))).toEqual(credentials);
     // The invoice issued before the restart is still the wallet's, byte for byte the same trip.
+    // The restarted simulator's taps are new taps, not reused ids the batcher skips.
+    const metrics = await until('taps sealed by the restarted batcher', async () => {
+      const text = await (await fetch(`${city!.url}/metrics`)).text();
+      return /^batcher_taps_sealed_total\{[^}]*\} [1-9]/m.test(text) ? text : undefined;
+    });
+    expect(metrics).not.toMatch(/^batcher_records_rejected_total\{[^}]*\} [1-9]/m);
     const wallet = credentials.wallets.find((w) => w.account === invoice.buyer.account)!;
     const again = (await (await fetch(`${city!.url}/v1/invoices/${invoice.number}`, { headers: { authorization: `Bearer ${wallet.token}` } })).json()) as Invoice;
     expect(again.proofs.trip.leaf).toBe(invoice.proofs.trip.leaf);

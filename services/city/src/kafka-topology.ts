@@ -116,6 +116,10 @@ const stopAll = async (code: number) => {
   process.exit(code);
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stopAll(0));
+// Leaving by any other way (a crash here): no service outlives the script in its own process group.
+process.on('exit', () => {
+  for (const service of services) if (service.process.exitCode === null) service.process.kill('SIGKILL');
+});
 
 try {
   services.push(startService('ingest', 'services/ingest/src/main.ts', { INGEST_PORT: ingestPort, INGEST_ADMIN_TOKEN: adminToken, INGEST_DEVICES_PATH: files.devices }, 'ingest listening'));

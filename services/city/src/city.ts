@@ -67,11 +67,12 @@ export async function startCity(config: CityConfig, options: StartCityOptions): 
     running.push(await startIngest(configs.ingest, childOptions('ingest')));
     running.push(await startBatcher(configs.batcher, childOptions('batcher')));
     running.push(await startInvoiceAudit(configs.invoices, childOptions('invoice-audit')));
-    const call = (method: 'POST', path: string, body: unknown) => Promise.resolve(front.app.request(path, {
+    const request = (path: string, init?: RequestInit) => Promise.resolve(front.app.request(path, init));
+    const call = (method: 'POST', path: string, body: unknown) => request(path, {
       method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-    }));
+    });
     const { credentials, created } = await ensureCredentials(files.credentials, adminToken, call);
-    homePage = new HomePage(files.ledger, credentials, (path, init) => Promise.resolve(front.app.request(path, init)));
+    homePage = new HomePage(files.ledger, credentials, request);
     home = homePage.routes();
     logger.info({ url: server.url, dataDir: config.dataDir, credentials: files.credentials, created }, 'city listening');
     if (config.simulate) {

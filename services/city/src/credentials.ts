@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Mode } from '@fareledger/domain';
+import { loadSzmNetwork } from '@fareledger/domain/node-data';
 
 // The demo credentials the city writes on its first start (docs/city.md): the admin token,
 // devices with their signing secrets, wallet tokens of a few demo accounts and an auditor
@@ -30,15 +31,14 @@ export interface DemoCredentials {
 /** Calls an admin route of the city in process: (method, path, body) → Response. */
 export type AdminCall = (method: 'POST', path: string, body: unknown) => Promise<Response>;
 
-const metroLines = ['L1', 'L2', 'L3', 'L4', 'L5', 'L7'];
 const busRoutes = ['B101', 'M375', 'N6', 'E11'];
 const taxiCount = 4;
-export const demoAccounts = ['wa_demo_0001', 'wa_demo_0002', 'wa_demo_0003', 'wa_demo_0004', 'wa_demo_0005'];
+const demoAccounts = ['wa_demo_0001', 'wa_demo_0002', 'wa_demo_0003', 'wa_demo_0004', 'wa_demo_0005'];
 
-/** The demo devices: a gate per metro line, a validator per bus route, a few taxi terminals. */
-export function demoDeviceSpecs(): { deviceId: string; operatorId: string; mode: Mode }[] {
+/** The demo devices: a gate per line of the metro network, a validator per bus route, a few taxi terminals. */
+function demoDeviceSpecs(): { deviceId: string; operatorId: string; mode: Mode }[] {
   return [
-    ...metroLines.map((line) => ({ deviceId: `szmc-gate-${line}`, operatorId: 'szmc', mode: 'metro' as const })),
+    ...loadSzmNetwork().lines.map(({ id: line }) => ({ deviceId: `szmc-gate-${line}`, operatorId: 'szmc', mode: 'metro' as const })),
     ...busRoutes.map((route) => ({ deviceId: `szbus-validator-${route}`, operatorId: 'szbus', mode: 'bus' as const })),
     ...Array.from({ length: taxiCount }, (_, i) => ({ deviceId: `sztaxi-pos-${String(i + 1).padStart(2, '0')}`, operatorId: 'sztaxi', mode: 'taxi' as const })),
   ];

@@ -1,4 +1,5 @@
 import { LedgerReader } from '@fareledger/ledger';
+import { problem, problemResponse } from '@fareledger/runtime';
 import { Hono } from 'hono';
 import { html, type Raw, raw } from '../../invoice-audit/src/html.js';
 import type { DemoCredentials } from './credentials.js';
@@ -43,7 +44,7 @@ export class HomePage {
       const number = c.req.param('number');
       const json = number.endsWith('.json');
       const page = await this.#demoInvoice(json ? number.slice(0, -5) : number, json ? 'application/json' : 'text/html');
-      if (page === undefined) return c.json({ type: '/problems/not-found', title: 'Not found', status: 404, detail: `No invoice ${number} of a demo wallet.` }, 404, { 'content-type': 'application/problem+json' });
+      if (page === undefined) return problemResponse(c, problem('not-found', `No invoice ${number} of a demo wallet.`));
       return c.body(await page.arrayBuffer(), 200, { 'content-type': page.headers.get('content-type') ?? 'text/html', ...(json ? { 'content-disposition': `attachment; filename="invoice-${number}"` } : {}) });
     });
     return app;

@@ -251,7 +251,11 @@ export class CitySimulator {
   /** One batched POST per device, each tap stamped with the time it is posted. */
   #post(due: readonly PendingTap[], nowMs: number): void {
     const byDevice = new Map<DemoDevice, PendingTap[]>();
-    for (const tap of due) byDevice.set(tap.device, [...(byDevice.get(tap.device) ?? []), tap]);
+    for (const tap of due) {
+      const taps = byDevice.get(tap.device);
+      if (taps === undefined) byDevice.set(tap.device, [tap]);
+      else taps.push(tap);
+    }
     for (const [device, taps] of byDevice) {
       for (let from = 0; from < taps.length; from += 100) this.#track(this.#postBatch(device, taps.slice(from, from + 100), nowMs));
     }

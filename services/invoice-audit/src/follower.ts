@@ -1,35 +1,46 @@
-import type { LedgerReader } from '@fareledger/ledger';
-import type { Logger } from '@fareledger/runtime';
+import { Worker } from 'node:worker_threads';
+import { type Logger, tsWorkerBootUrl } from '@fareledger/runtime';
+import type { IndexWorkerData, IndexWorkerEvent, IndexWorkerRequest } from './index-worker.js';
 import type { LedgerIndex } from './ledger-index.js';
 
-// Keeps the read copy up with the ledger: every intervalMs it indexes what was sealed
-// since, a batch per turn of the event loop (requests are served between batches), and
-// wakes whoever waits for a new entry (a wallet's long poll for its tap's invoice).
+// Keeps the read copy up with the ledger: a worker thread (index-worker.ts) indexes what
+// was sealed since, every intervalMs; after each batch it commits, this side tells the
+// service's index how far each chain is indexed and wakes whoever waits for a new entry
+// (a wallet's long poll for its tap's invoice). A worker that dies is started again.
 
 export interface FollowerOptions {
-  readonly reader: LedgerReader;
+  /** The service's index (its reading connection), told how far the worker indexed. */
   readonly index: LedgerIndex;
-  readonly intervalMs: number;
-  readonly batchEntriesMax: number;
+  readonly worker: Omit<IndexWorkerData, 'entryUrl'>;
   readonly logger: Logger;
   /** Entries indexed, for metrics. */
   readonly onIndexed?: (entries: number) => void;
 }
 
+const workerUrl = new URL('./index-worker.ts', import.meta.url).href;
+const restartDelayMs = 1000;
+/** A worker inside one huge transaction gets this long to finish it on stop; the index then resumes at the last commit. */
+const stopWaitMsMax = 10_000;
+
 export class Follower {
   readonly #options: FollowerOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #worker: Worker;
+  #started = false;
   #stopped = false;
   #waiters = new Set<() => void>();
   #lastError: string | undefined;
+  #nextPassId = 0;
+  readonly #passes = new Map<number, () => void>();
+  #exited: Promise<void> = Promise.resolve();
 
   constructor(options: FollowerOptions) {
     this.#options = options;
+    this.#worker = this.#spawn();
   }
 
   start(): void {
-    this.#schedule(0);
+    this.#started = true;
+    this.#send({ type: 'start' });
   }
 
   /** Whether the last pass failed, and why: readiness reports it. */
@@ -38,9 +49,13 @@ export class Follower {
   }
 
   /** Indexes everything sealed so far, now (tests, and start-up before listening). */
-  async catchUp(): Promise<void> {
-    await this.#running;
-    await this.#pass();
+  catchUp(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const id = (this.#nextPassId += 1);
+    return new Promise((resolve) => {
+      this.#passes.set(id, resolve);
+      this.#send({ type: 'pass', id });
+    });
   }
 
   /** Resolves at the next indexed batch, or after `ms`, or when the signal aborts. */
@@ -72,41 +87,71 @@ export class Follower {
     }
   }
 
+  /** Lets the worker finish its batch and close the index, then wakes every waiter. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
-    for (const wake of [...this.#waiters]) wake();
-  }
-
-  #schedule(ms: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.#pass().finally(() => {
-        this.#running = undefined;
-        this.#schedule(this.#options.intervalMs);
-      });
-    }, ms);
-  }
-
-  async #pass(): Promise<void> {
-    const { reader, index, batchEntriesMax, logger } = this.#options;
-    try {
-      for (;;) {
-        const indexed = index.follow(reader, batchEntriesMax);
-        if (indexed > 0) {
-          this.#options.onIndexed?.(indexed);
-          for (const wake of [...this.#waiters]) wake();
-        }
-        if (indexed < batchEntriesMax || this.#stopped) break;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      if (this.#lastError !== undefined) logger.info('following the ledger again');
-      this.#lastError = undefined;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (this.#lastError !== message) logger.error({ err: error }, 'cannot follow the ledger; retrying');
-      this.#lastError = message;
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.#send({ type: 'stop' });
     }
+    const stuck = setTimeout(() => void this.#worker.terminate(), stopWaitMsMax);
+    await this.#exited;
+    clearTimeout(stuck);
+    this.#wake();
+    for (const resolve of this.#passes.values()) resolve();
+    this.#passes.clear();
+  }
+
+  #spawn(): Worker {
+    const data: IndexWorkerData = { entryUrl: workerUrl, ...this.#options.worker };
+    const worker = new Worker(tsWorkerBootUrl, { workerData: data });
+    worker.on('message', (event: IndexWorkerEvent) => this.#receive(event));
+    worker.on('error', (error) => {
+      this.#lastError = `the index worker failed: ${error.message}`;
+      this.#options.logger.error({ err: error }, 'the index worker failed');
+    });
+    this.#exited = new Promise((resolve) => worker.once('exit', () => {
+      resolve();
+      if (this.#stopped) return;
+      this.#lastError ??= 'the index worker exited';
+      this.#options.logger.error('the index worker exited; starting it again');
+      setTimeout(() => this.#restart(), restartDelayMs).unref();
+    }));
+    return worker;
+  }
+
+  #restart(): void {
+    if (this.#stopped) return;
+    this.#worker = this.#spawn();
+    if (this.#started) this.#send({ type: 'start' });
+    for (const id of this.#passes.keys()) this.#send({ type: 'pass', id });
+  }
+
+  #send(request: IndexWorkerRequest): void {
+    this.#worker.postMessage(request);
+  }
+
+  #receive(event: IndexWorkerEvent): void {
+    switch (event.type) {
+      case 'indexed':
+        for (const [chain, size] of event.followed) this.#options.index.observeFollowed(chain, size);
+        this.#options.onIndexed?.(event.entries);
+        this.#wake();
+        return;
+      case 'passed':
+        this.#passes.get(event.id)?.();
+        this.#passes.delete(event.id);
+        return;
+      case 'state':
+        if (event.error === undefined && this.#lastError !== undefined) this.#options.logger.info('following the ledger again');
+        if (event.error !== undefined && event.error !== this.#lastError) this.#options.logger.error({ err: event.error }, 'cannot follow the ledger; retrying');
+        this.#lastError = event.error;
+        return;
+      case 'stopped':
+        return;
+    }
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#waiters]) wake();
   }
 }

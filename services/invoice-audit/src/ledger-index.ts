@@ -115,9 +115,9 @@ function prepare(db: Database.Database) {
       'INSERT OR IGNORE INTO tap_trips (account, tap_id, device_id, chain, trip_index) VALUES (?, ?, ?, ?, ?)'),
     tapTrips: db.prepare<[string, string], { device_id: string; chain: number; trip_index: number }>(
       'SELECT device_id, chain, trip_index FROM tap_trips WHERE account = ? AND tap_id = ? ORDER BY trip_index DESC, device_id'),
-    addTotal: db.prepare<[string, string, string, string, number, number, number]>(
-      `INSERT INTO daily_totals (day, operator_id, mode, kind, invoices, total_fen, net_fen, tax_fen) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
-       ON CONFLICT (day, operator_id, mode, kind) DO UPDATE SET invoices = invoices + 1, total_fen = total_fen + excluded.total_fen,
+    addTotal: db.prepare<[string, string, string, string, number, number, number, number]>(
+      `INSERT INTO daily_totals (day, operator_id, mode, kind, invoices, total_fen, net_fen, tax_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (day, operator_id, mode, kind) DO UPDATE SET invoices = invoices + excluded.invoices, total_fen = total_fen + excluded.total_fen,
          net_fen = net_fen + excluded.net_fen, tax_fen = tax_fen + excluded.tax_fen`),
     totals: db.prepare<[string, string], { day: string; operator_id: string; mode: string; kind: 'blue' | 'red'; invoices: number; total_fen: number; net_fen: number; tax_fen: number }>(
       'SELECT day, operator_id, mode, kind, invoices, total_fen, net_fen, tax_fen FROM daily_totals WHERE day >= ? AND day <= ? ORDER BY day, operator_id, mode, kind'),
@@ -141,6 +141,8 @@ export class LedgerIndex {
   readonly #db: Database.Database;
   readonly #s: Statements;
   readonly #followed = new Map<number, number>();
+  /** Totals of the batch being indexed, by day, operator, mode and kind. */
+  readonly #pendingTotals = new Map<string, { day: string; operatorId: string; mode: string; kind: 'blue' | 'red'; invoices: number; totalFen: number; netFen: number; taxFen: number }>();
   readonly #pages = new Map<string, Database.Statement<unknown[], { time_ms: number; chain: number; log_index: number; kind: 'blue' | 'red' }>>();
 
   private constructor(db: Database.Database, readonly operators: OperatorRegistry) {
@@ -161,12 +163,25 @@ export class LedgerIndex {
       // NORMAL: the index is derived from the ledger; a power loss costs a re-index of the last batches, never a wrong answer.
       db.pragma('synchronous = NORMAL');
       db.pragma('cache_size = -65536');
+      // Accounts arrive in random order, so each batch's inserts dirty pages all over the
+      // tables and every commit writes them to the WAL; checkpointing them back less often
+      // (128 MB of WAL rather than SQLite's 64 MB default of 4 KB pages, 16 MB of ours) measured
+      // a third cheaper an insert.
+      db.pragma('wal_autocheckpoint = 8192');
       db.transaction(() => checkOrCreate(db, path, logName)).immediate();
       return new LedgerIndex(db, options.operators);
     } catch (error) {
       db.close();
       throw error;
     }
+  }
+
+  /**
+   * What another connection (the follower's worker) committed: entries [0, size) of the
+   * chain are indexed. Never moves back.
+   */
+  observeFollowed(chain: number, size: number): void {
+    if (size > this.followedSize(chain)) this.#followed.set(chain, size);
   }
 
   /** Entries indexed of the chain: [0, followedSize). */
@@ -189,7 +204,9 @@ export class LedgerIndex {
       const entries = reader.entries(chain.chain, from, to);
       assert(entries.length === to - from, `chain ${chain.chain}: entries [${from}, ${to}) are not all in the ledger`);
       this.#db.transaction(() => {
+        this.#pendingTotals.clear(); // what a failed attempt summed was rolled back with it
         for (const stored of entries) this.#index(chain.chain, stored.index, stored.bytes);
+        this.#flushTotals();
         this.#s.setFollowed.run(chain.chain, to);
       }).immediate();
       this.#followed.set(chain.chain, to);
@@ -239,10 +256,25 @@ export class LedgerIndex {
     this.#addTotal(adjustment.createdAtMs, trip.operator_id, trip.mode, 'red', -adjustment.amountFen);
   }
 
+  /** Adds an invoice to its day's totals: summed in memory over a batch, written once per row by #flushTotals (one upsert a batch, not one an invoice). */
   #addTotal(timeMs: number, operatorId: string, mode: Trip['mode'], kind: 'blue' | 'red', totalFen: number): void {
     const rate = this.operators.operator(operatorId)?.vatRatesBp[mode] ?? 0;
     const { netFen, taxFen } = splitVat(totalFen, rate);
-    this.#s.addTotal.run(chinaDay(timeMs), operatorId, mode, kind, totalFen, netFen, taxFen);
+    const day = chinaDay(timeMs);
+    const key = `${day}\n${operatorId}\n${mode}\n${kind}`;
+    const sum = this.#pendingTotals.get(key);
+    if (sum === undefined) this.#pendingTotals.set(key, { day, operatorId, mode, kind, invoices: 1, totalFen, netFen, taxFen });
+    else {
+      sum.invoices += 1;
+      sum.totalFen += totalFen;
+      sum.netFen += netFen;
+      sum.taxFen += taxFen;
+    }
+  }
+
+  #flushTotals(): void {
+    for (const t of this.#pendingTotals.values()) this.#s.addTotal.run(t.day, t.operatorId, t.mode, t.kind, t.invoices, t.totalFen, t.netFen, t.taxFen);
+    this.#pendingTotals.clear();
   }
 
   tapIndex(key: string): { chain: number; logIndex: number } | undefined {

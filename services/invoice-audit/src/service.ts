@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { formatVerifierKey, type SignerKey, verifierKeyOf } from '@fareledger/checkpoint';
 import { loadSzmNetwork } from '@fareledger/domain/node-data';
-import { type OperatorRegistry, parseOperatorRegistry } from '@fareledger/invoice';
-import { loadSzmOperators } from '@fareledger/invoice/node-data';
 import { createSigningKeyFile, LedgerReader, LedgerWriter, loadSigningKey } from '@fareledger/ledger';
 import { createMetrics, healthRoutes, listen, type Logger, type ServeApp } from '@fareledger/runtime';
 import { openTapLog } from '@fareledger/tap-log';
@@ -17,6 +15,7 @@ import { Follower } from './follower.js';
 import { InvoiceIssuer } from './issuer.js';
 import { createInvoiceMetrics } from './invoice-metrics.js';
 import { LedgerIndex } from './ledger-index.js';
+import { loadOperators } from './operators-file.js';
 
 /** A running invoice and audit service. */
 export interface InvoiceAuditHandle {
@@ -61,7 +60,10 @@ export async function startInvoiceAudit(config: InvoiceAuditConfig, options: Sta
     let replicator: BlockReplicator | undefined;
     const invoiceMetrics = createInvoiceMetrics(metrics, { reader, index, replicator: () => replicator });
     const follower = new Follower({
-      reader, index, intervalMs: config.followIntervalMs, batchEntriesMax: config.followBatchEntriesMax, logger,
+      index, logger, worker: {
+        ledgerPath: config.ledgerPath, ...(replicaWriter === undefined ? {} : { logName: config.logName }), indexPath: config.indexPath,
+        operatorsPath: config.operatorsPath, intervalMs: config.followIntervalMs, batchEntriesMax: config.followBatchEntriesMax, nice: config.indexNice,
+      },
       onIndexed: (entries) => invoiceMetrics.entriesIndexed.inc(entries),
     });
     const issuer = new InvoiceIssuer(reader, index, operators, loadSzmNetwork(), config.invoiceCacheEntriesMax, (kind) => invoiceMetrics.invoicesIssued.inc({ kind }));
@@ -136,7 +138,3 @@ function openReader(config: InvoiceAuditConfig, replicaWriter: LedgerWriter | un
   }
 }
 
-function loadOperators(path: string): OperatorRegistry {
-  if (path === '') return loadSzmOperators();
-  return parseOperatorRegistry(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
-}

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { signRequest } from '@fareledger/device-auth';
 import { formatEventTime } from '@fareledger/domain';
 import { ensureTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
 import autocannon from 'autocannon';
 import { type Device, registerDevice } from '../services/ingest/test/ingest-client.js';
 import { type Child, cpuTimeUs, positiveIntArg, startChild, usageError } from './processes.js';
+import { signedPost } from './signing.js';
 
 // Ingest throughput on this machine, in one run, side by side:
 //   echo      hono on @hono/node-server answering with the request body: the HTTP ceiling
@@ -135,19 +135,12 @@ function registerDevices(ingest: Child, count: number): Promise<Device[]> {
 
 type SetupRequest = (request: { headers?: Record<string, string>; body?: Buffer | string }, context: Record<string, unknown>) => unknown;
 
-/** Signs each request as a device would: fresh timestamp, fresh signature. */
-function signedRequest(device: Pick<Device, 'deviceId' | 'keyId' | 'secret'>, target: string, body: Buffer, request: Parameters<SetupRequest>[0]): Parameters<SetupRequest>[0] {
-  const authorization = signRequest({ deviceId: device.deviceId, keyId: device.keyId, secret: device.secret, method: 'POST', target, timestampMs: Date.now(), body });
-  request.headers = { 'content-type': 'application/json', authorization };
-  request.body = body;
-  return request;
-}
 
 /** The echo scenario: the single-tap body, signed by a throwaway key (echo does not check it). */
 function signer(target: string, taps: number): SetupRequest {
   const device = { deviceId: 'echo', keyId: 'k1', secret: randomBytes(32) };
   let sequence = 0;
-  return (request) => signedRequest(device, target, tapsBody(device.deviceId, taps, () => (sequence += 1)), request);
+  return (request) => signedPost(request, device, target, tapsBody(device.deviceId, taps, () => (sequence += 1)));
 }
 
 let connectionsSeen = 0;
@@ -159,7 +152,7 @@ function tapSigner(devices: readonly Device[], taps: number): SetupRequest {
     context.sequence ??= 0;
     const device = context.device as Device;
     const next = () => (context.sequence = (context.sequence as number) + 1) as number;
-    return signedRequest(device, '/v1/taps', tapsBody(device.deviceId, taps, next), request);
+    return signedPost(request, device, '/v1/taps', tapsBody(device.deviceId, taps, next));
   };
 }
 

@@ -19,11 +19,21 @@ export interface Child {
  * Starts a TypeScript entry point as its own process and resolves with the URL it logs
  * (a JSON line with `url`, as every service logs when listening). Its output is shown only
  * if it fails to start, so figures stay readable. `nodeArgs` go to node itself
- * (`--cpu-prof`, which NODE_OPTIONS does not allow).
+ * (`--cpu-prof`, which NODE_OPTIONS does not allow). A ready line that is not JSON (a
+ * banner) resolves with an empty URL: the caller reads its URLs from `onLine`.
  */
-export function startChild(entry: string, env: Record<string, string>, readyMsg: string, options: { nodeArgs?: readonly string[]; timeoutMs?: number } = {}): Promise<Child> {
+export interface StartChildOptions {
+  readonly nodeArgs?: readonly string[];
+  /** Arguments of the entry point itself. */
+  readonly args?: readonly string[];
+  readonly timeoutMs?: number;
+  /** Every line the child writes on stdout, from the start to its exit (its logs, for URLs it logs). */
+  readonly onLine?: (line: string) => void;
+}
+
+export function startChild(entry: string, env: Record<string, string>, readyMsg: string, options: StartChildOptions = {}): Promise<Child> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', pathToFileURL(tsxLoader).href, path.join(repoRoot, entry)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', pathToFileURL(tsxLoader).href, path.join(repoRoot, entry), ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,18 +48,26 @@ export function startChild(entry: string, env: Record<string, string>, readyMsg:
     };
     child.on('exit', (code) => fail(new Error(`${entry} exited with ${code} before it was ready`)));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let pending = '';
+    let ready = false;
     child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      for (const line of output.split('\n')) {
-        if (!line.includes(readyMsg)) continue;
-        const url = (JSON.parse(line) as { url?: string }).url;
+      const text = chunk.toString();
+      if (!ready) output += text;
+      const lines = (pending + text).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        options.onLine?.(line);
+        if (ready || !line.includes(readyMsg)) continue;
+        const url = line.startsWith('{') ? (JSON.parse(line) as { url?: string }).url : '';
         if (url === undefined) continue;
+        ready = true;
         clearTimeout(timer);
         child.removeAllListeners('exit');
+        resolve({ url, process: child, stop: () => stopChild(child) });
+      }
+      if (ready && options.onLine === undefined) {
         child.stdout.removeAllListeners('data');
         child.stdout.resume();
-        resolve({ url, process: child, stop: () => stopChild(child) });
-        return;
       }
     });
   });
@@ -80,12 +98,16 @@ export function positiveIntArg(command: string, text: string, name: string): num
 }
 
 // sysconf(_SC_CLK_TCK): 100 on every Linux this runs on; `getconf CLK_TCK` to check.
-const clockTicksPerS = 100;
+export const clockTicksPerS = 100;
 
 /** User + system CPU of a child process, all threads, from /proc (Linux; 10 ms ticks). */
 export function cpuTimeUs(child: Child): number {
-  const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8');
+  return (cpuTicks(`/proc/${child.process.pid}/stat`) * 1_000_000) / clockTicksPerS;
+}
+
+/** utime + stime in clock ticks of a process (`/proc/<pid>/stat`, all threads) or of one thread (`/proc/<pid>/task/<tid>/stat`). */
+export function cpuTicks(statPath: string): number {
+  const stat = readFileSync(statPath, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of proc(5))
-  return (ticks * 1_000_000) / clockTicksPerS;
+  return Number(fields[11]) + Number(fields[12]); // fields 14, 15 of proc(5)
 }

@@ -453,6 +453,19 @@ export async function ensureTopics(
   }
 }
 
+/** Deletes the topics that exist (a benchmark's own, at its end); the others are ignored. */
+export async function deleteTopics(brokers: readonly string[], topics: readonly string[]): Promise<void> {
+  const admin = adminClient(brokers, 5);
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 /**
  * A fresh broker creates __consumer_offsets (50 partitions) on the first group lookup and
  * fetches its first producer-id block on the first InitProducerId. Until then clients get

@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['infra/test/**/*.test.ts', 'shared/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+          include: ['infra/test/**/*.test.ts', 'shared/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'load-tests/test/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['infra/kafka/global-setup.ts'],
           testTimeout: 120_000,

@@ -101,7 +101,8 @@ export function boundOf(samples: readonly Sample[], scenario: ScenarioFigures, c
 
 export function goalsOf(run: RunFigures, cores: number): Goal[] {
   const goals: Goal[] = [];
-  const batched = run.scenarios.find((s) => s.kind === 'ingest' && s.name.includes('batched'));
+  // The sustained-sealing goal is read off the longest ingest scenario (batched ingest, 60 s, as shipped).
+  const batched = run.scenarios.filter((s) => s.kind === 'ingest').sort((a, b) => b.toS - b.fromS - (a.toS - a.fromS))[0];
   if (batched !== undefined) {
     const target = run.mode === 'embedded' ? 40_000 : 20_000;
     const sustained = batched.toS - batched.fromS >= 59;
@@ -136,7 +137,7 @@ export function goalsOf(run: RunFigures, cores: number): Goal[] {
     const system = run.rss.filter((r) => r.process !== 'load generator');
     const worst = system.reduce<RssGrowth | undefined>((w, r) => (w === undefined || r.growth > w.growth ? r : w), undefined);
     goals.push({
-      figure: `RSS over a ${Math.round((run.samples.at(-1)?.tS ?? 0) / 60)}-minute soak`, goal: 'flat after warm-up (≤ 10 % growth)',
+      figure: `RSS over a ${Math.round(((run.scenarios[0]?.toS ?? 0) - (run.scenarios[0]?.fromS ?? 0)) / 60)}-minute soak, after its warm-up`, goal: 'flat after warm-up (≤ 10 % growth)',
       measured: worst === undefined ? 'no samples' : `largest growth ${pct(worst.growth)} (${worst.process}: ${worst.afterWarmupMb.toFixed(0)} → ${worst.endMb.toFixed(0)} MB)`,
       met: worst !== undefined && worst.growth <= 0.1,
     });

@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/*/src/**/*.test.ts', 'shared/*.test.ts', 'services/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['shared/*/src/**/*.test.ts', 'shared/*.test.ts', 'services/*/src/**/*.test.ts', 'bench/**/*.test.ts', 'load-tests/*.test.ts'],
           exclude: ['**/node_modules/**'],
         },
       },

@@ -129,15 +129,23 @@ export class CityTraffic {
     else waiting.push(tapOut);
   }
 
-  /** A passenger not on a journey (a wallet account `walletShare` of the time), or -1 when eight picks find none. */
+  /**
+   * A passenger not on a journey: a wallet account `walletShare` of the time (when eight
+   * picks find every one busy, another passenger: a batch is never left empty for want of a
+   * wallet), or -1 when eight picks of the others find none either.
+   */
   #idlePassenger(): number {
     const { passengers, walletAccounts } = this.#options;
     const wallet = walletAccounts > 0 && this.#random() < this.walletShare;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const passenger = wallet ? this.#pick(walletAccounts) : walletAccounts + this.#pick(passengers - walletAccounts);
-      if (this.#riding[passenger] === 0) return passenger;
-    }
-    return -1;
+    const pick = (fromWallets: boolean) => {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const passenger = fromWallets ? this.#pick(walletAccounts) : walletAccounts + this.#pick(passengers - walletAccounts);
+        if (this.#riding[passenger] === 0) return passenger;
+      }
+      return -1;
+    };
+    const found = wallet ? pick(true) : -1;
+    return found >= 0 ? found : pick(false);
   }
 
   #isWallet(passenger: number): boolean {

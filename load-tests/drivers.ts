@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { CityTraffic, TrafficBatch, TrafficDevice } from './city-traffic.js';
-import type { Sampler } from './sampler.js';
+import { type Sampler, tapRate } from './sampler.js';
 import { signedPost } from './signing.js';
 import type { CityScenario, IngestScenario, Scenario } from './scenarios.js';
 import type { SystemUnderTest } from './system.js';
@@ -144,8 +144,7 @@ async function runTaps(scenario: IngestScenario | CityScenario, context: DriverC
     ...(scenario.kind === 'city' ? { overallRate: Math.max(1, Math.round(scenario.tapsPerS / scenario.tapsPerRequest)) } : {}),
   };
   city?.startAuditor();
-  const figures = await measured(scenario, context, options, city);
-  return figures;
+  return measured(scenario, context, options, city);
 }
 
 /** Watches the invoices of wallet taps and runs the auditor's exports during a city scenario. */
@@ -307,7 +306,7 @@ function progressTicker(scenario: Scenario, context: DriverContext, totalS: numb
     const latest = context.sampler.latest;
     // A second without a new sample (a slow /metrics) keeps the last rates shown.
     if (latest !== undefined && last !== undefined && latest !== last && (scenario.kind === 'ingest' || scenario.kind === 'city')) {
-      const rate = (key: 'tapsAcceptedTotal' | 'tapsSealedTotal') => Math.round((latest[key] - last![key]) / (latest.tS - last!.tS)).toLocaleString('en-US');
+      const rate = (key: 'tapsAcceptedTotal' | 'tapsSealedTotal') => Math.round(tapRate(last!, latest, key)).toLocaleString('en-US');
       detail = `acked ${rate('tapsAcceptedTotal')}/s sealed ${rate('tapsSealedTotal')}/s`;
     }
     last = latest;

@@ -135,7 +135,6 @@ function registerDevices(ingest: Child, count: number): Promise<Device[]> {
 
 type SetupRequest = (request: { headers?: Record<string, string>; body?: Buffer | string }, context: Record<string, unknown>) => unknown;
 
-
 /** The echo scenario: the single-tap body, signed by a throwaway key (echo does not check it). */
 function signer(target: string, taps: number): SetupRequest {
   const device = { deviceId: 'echo', keyId: 'k1', secret: randomBytes(32) };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, type Plugin, registerables } from 'chart.js';
 import type { ScenarioFigures } from './drivers.js';
-import type { Sample } from './sampler.js';
+import { processLabels, type Sample, tapRate } from './sampler.js';
 
 // The report's PNG plots, drawn by Chart.js on a skia canvas (@napi-rs/canvas: prebuilt,
 // no browser, no system cairo): throughput over time, latency percentiles per scenario,
@@ -49,7 +49,7 @@ export function writePlots(dir: string, samples: readonly Sample[], scenarios: r
       scales: { y: { type: 'logarithmic', min: 0.1, title: { display: true, text: 'ms (below 0.1 shown as 0.1)' }, ticks: { callback: (value) => logTick(Number(value)) } } },
     },
   });
-  const labelsOf = [...new Set(samples.flatMap((s) => Object.keys(s.processes)))];
+  const labelsOf = processLabels(samples);
   draw('rss.png', 'Resident memory of each process (MB)', {
     type: 'line',
     data: { datasets: labelsOf.map((label, i) => line(label, samples.flatMap((s) => (s.processes[label] ? [{ x: s.tS, y: s.processes[label].rssMb }] : [])), i)) },
@@ -71,9 +71,8 @@ export function rateSeries(samples: readonly Sample[]): { acked: { x: number; y:
   const sealed = [];
   for (let i = 1; i < samples.length; i++) {
     const [a, b] = [samples[i - 1]!, samples[i]!];
-    const dt = b.tS - a.tS;
-    acked.push({ x: b.tS, y: (b.tapsAcceptedTotal - a.tapsAcceptedTotal) / dt });
-    sealed.push({ x: b.tS, y: (b.tapsSealedTotal - a.tapsSealedTotal) / dt });
+    acked.push({ x: b.tS, y: tapRate(a, b, 'tapsAcceptedTotal') });
+    sealed.push({ x: b.tS, y: tapRate(a, b, 'tapsSealedTotal') });
   }
   return { acked, sealed };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Ceilings } from './ceilings.js';
 import type { Percentiles, ScenarioFigures } from './drivers.js';
 import { type Plot, writePlots } from './plots.js';
-import type { Sample } from './sampler.js';
+import { processLabels, type Sample } from './sampler.js';
 
 // The benchmark's report: load-tests/reports/<timestamp>/ with report.md (goals, ceilings,
 // every scenario's figures with their ratio to the ceilings, what each process used, and
@@ -57,7 +57,7 @@ export function machineFacts(): Record<string, string | number> {
 
 /** RSS per system process: the mean of the 30 s after the warm-up against the mean of the last 30 s. */
 export function rssGrowth(samples: readonly Sample[], warmupEndS: number): RssGrowth[] {
-  const labels = [...new Set(samples.flatMap((s) => Object.keys(s.processes)))];
+  const labels = processLabels(samples);
   const endS = samples.at(-1)?.tS ?? 0;
   const meanOf = (label: string, fromS: number, toS: number) => {
     const values = samples.filter((s) => s.tS >= fromS && s.tS <= toS && s.processes[label] !== undefined).map((s) => s.processes[label]!.rssMb);
@@ -76,7 +76,7 @@ export function cpuDuring(samples: readonly Sample[], scenario: ScenarioFigures)
   const within = samples.filter((s) => s.tS > scenario.fromS && s.tS <= scenario.toS);
   const means: Record<string, { all: number; main: number }> = {};
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  for (const label of new Set(within.flatMap((s) => Object.keys(s.processes)))) {
+  for (const label of processLabels(within)) {
     means[label] = { all: mean(within.map((s) => s.processes[label]?.cpuPercent ?? 0)), main: mean(within.map((s) => s.processes[label]?.mainThreadCpuPercent ?? 0)) };
   }
   return means;
@@ -205,7 +205,7 @@ export function writeReport(dir: string, run: RunFigures): { reportPath: string;
       '',
     );
   }
-  const labels = [...new Set(run.samples.flatMap((s) => Object.keys(s.processes)))];
+  const labels = processLabels(run.samples);
   lines.push(
     '## Processes',
     '',

@@ -26,7 +26,7 @@ export interface Sample {
   readonly processes: Record<string, { cpuPercent: number; mainThreadCpuPercent: number; rssMb: number }>;
 }
 
-const processLabels: readonly [RegExp, string][] = [
+const commandLineLabels: readonly [RegExp, string][] = [
   [/services\/city\/src\/kafka-topology\.ts/, 'start:kafka'],
   [/services\/city\/src\/main\.ts/, 'city'],
   [/services\/ingest\/src\/main\.ts/, 'ingest'],
@@ -149,6 +149,16 @@ export class Sampler {
   }
 }
 
+/** Every process label the samples name, in the order they first appear. */
+export function processLabels(samples: readonly Sample[]): string[] {
+  return [...new Set(samples.flatMap((s) => Object.keys(s.processes)))];
+}
+
+/** Taps a second between two samples, of one of the tap counters. */
+export function tapRate(from: Sample, to: Sample, counter: 'tapsAcceptedTotal' | 'tapsSealedTotal'): number {
+  return (to[counter] - from[counter]) / (to.tS - from.tS);
+}
+
 /** The sum of every series of a counter or gauge in a Prometheus text exposition. */
 export function counterSum(text: string, name: string): number {
   let sum = 0;
@@ -194,5 +204,5 @@ function labelOf(pid: number): string | undefined {
   } catch {
     return undefined;
   }
-  return processLabels.find(([pattern]) => pattern.test(cmdline))?.[1];
+  return commandLineLabels.find(([pattern]) => pattern.test(cmdline))?.[1];
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { deleteTopics, readKafkaConfig, startKafka, stopKafka } from '@fareledger/infra/kafka';
+import { cityFiles } from '../services/city/src/config.js';
+import { readCredentials } from '../services/city/src/credentials.js';
 import { type Child, startChild } from './processes.js';
 
 // The system under test, started the way an operator starts it and stopped at the end:
@@ -43,9 +43,8 @@ export async function startSystem(options: StartSystemOptions): Promise<SystemUn
 
 async function startEmbedded({ dataDir, nodeArgs }: StartSystemOptions): Promise<SystemUnderTest> {
   const city = await startChild('services/city/src/main.ts', { DATA_DIR: dataDir, PORT: '0', CITY_SIMULATE: 'false', LOG_LEVEL: 'info' }, 'city listening', { timeoutMs: 60_000, nodeArgs: nodeArgs ?? [] });
-  const credentials = readCredentials(dataDir);
   return {
-    mode: 'embedded', ingestUrl: city.url, invoicesUrl: city.url, metricsUrls: [`${city.url}/metrics`], ...credentials, rootPid: city.process.pid!,
+    mode: 'embedded', ingestUrl: city.url, invoicesUrl: city.url, metricsUrls: [`${city.url}/metrics`], ...tokensOf(dataDir), rootPid: city.process.pid!,
     stop: () => city.stop(),
   };
 }
@@ -77,13 +76,13 @@ async function startKafkaTopology({ dataDir, runId, batchers }: StartSystemOptio
   }
   return {
     mode: 'kafka', ingestUrl: urls.ingest, invoicesUrl: urls.invoices, metricsUrls: [urls.ingest, ...urls.batchers].map((url) => `${url}/metrics`),
-    ...readCredentials(dataDir), rootPid: topology.process.pid!,
+    ...tokensOf(dataDir), rootPid: topology.process.pid!,
     stop,
   };
 }
 
 /** The admin and auditor tokens the system wrote into its demo credentials on start. */
-function readCredentials(dataDir: string): { adminToken: string; auditorToken: string } {
-  const credentials = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as { adminToken: string; auditor: { token: string } };
+function tokensOf(dataDir: string): { adminToken: string; auditorToken: string } {
+  const credentials = readCredentials(cityFiles(dataDir).credentials);
   return { adminToken: credentials.adminToken, auditorToken: credentials.auditor.token };
 }

@@ -146,8 +146,6 @@ export class Follower {
         if (event.error !== undefined && event.error !== this.#lastError) this.#options.logger.error({ err: event.error }, 'cannot follow the ledger; retrying');
         this.#lastError = event.error;
         return;
-      case 'stopped':
-        return;
     }
   }
 

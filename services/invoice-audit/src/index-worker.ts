@@ -26,15 +26,14 @@ export interface IndexWorkerData {
   readonly nice: number;
 }
 
-/** From the main thread: `pass` runs a pass now and answers `passed`; `start` follows every intervalMs; `stop` ends. */
+/** From the main thread: `pass` runs a pass now and answers `passed`; `start` follows every intervalMs; `stop` closes the files and ends the thread. */
 export type IndexWorkerRequest = { readonly type: 'pass'; readonly id: number } | { readonly type: 'start' } | { readonly type: 'stop' };
 
 export type IndexWorkerEvent =
   | { readonly type: 'indexed'; readonly entries: number; readonly followed: readonly (readonly [chain: number, size: number])[] }
   | { readonly type: 'passed'; readonly id: number }
   /** Sent when the state changes: the error of the last pass, or undefined once a pass succeeds again. */
-  | { readonly type: 'state'; readonly error: string | undefined }
-  | { readonly type: 'stopped' };
+  | { readonly type: 'state'; readonly error: string | undefined };
 
 const data = workerData as IndexWorkerData;
 const port = parentPort!;
@@ -107,8 +106,7 @@ port.on('message', (request: IndexWorkerRequest) => {
       void enqueue(async () => {
         index.close();
         reader.close();
-        post({ type: 'stopped' });
-        port.close();
+        port.close(); // the thread exits: the follower waits for that
       });
   }
 });

@@ -165,7 +165,7 @@ export class LedgerIndex {
       db.pragma('cache_size = -65536');
       // Accounts arrive in random order, so each batch's inserts dirty pages all over the
       // tables and every commit writes them to the WAL; checkpointing them back less often
-      // (128 MB of WAL rather than SQLite's 64 MB default of 4 KB pages, 16 MB of ours) measured
+      // (every 8,192 pages, 128 MB of ours, rather than SQLite's 1,000, 16 MB) measured
       // a third cheaper an insert.
       db.pragma('wal_autocheckpoint = 8192');
       db.transaction(() => checkOrCreate(db, path, logName)).immediate();

@@ -3,13 +3,13 @@
 // key(s). Exit 0 valid, 1 invalid (with the reason), 2 usage error.
 //
 //   fareledger-verify invoice.json --key <verifier key> [--key ...] [--since <checkpoint file>] [--log <name>] [--json]
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CheckpointError, parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
+import type { VerifierKey } from '@fareledger/checkpoint';
 import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
 import { formatFen } from '@fareledger/domain';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import { InvoiceInvalidError, type InvoiceVerification, verifyInvoice } from '@fareledger/invoice';
+import { keysOf, readText, UsageError } from './cli-keys.js';
 
 const usage = `usage: fareledger-verify <invoice.json | -> --key <verifier key | file of keys> [--key ...] [--since <checkpoint file>] [--log <log name>] [--json]
 
@@ -22,37 +22,12 @@ consistency proof with it (fetch the invoice with ?since=<its tree size>).
 exit status: 0 valid, 1 invalid (the reason is printed), 2 usage error
 `;
 
-class UsageError extends Error {}
-
 interface CliOptions {
   readonly document: string;
   readonly keys: readonly VerifierKey[];
   readonly since?: string;
   readonly logName?: string;
   readonly json: boolean;
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
-
-/** A --key value is a verifier key, or a file holding one per line (# comments allowed). */
-function keysOf(value: string): VerifierKey[] {
-  const looksLikeKey = /^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/.test(value);
-  const lines = looksLikeKey ? [value] : readText(value, 'key file').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
-  if (lines.length === 0) throw new UsageError(`no verifier key in ${value}`);
-  return lines.map((line) => {
-    try {
-      return parseVerifierKey(line);
-    } catch (error) {
-      if (error instanceof CheckpointError) throw new UsageError(`not a verifier key: ${JSON.stringify(line.slice(0, 100))} (${error.message})`);
-      throw error;
-    }
-  });
 }
 
 function parseCli(argv: readonly string[]): CliOptions | 'help' {

@@ -1,6 +1,6 @@
 // @fareledger/ledger: the SQLite ledger store. LedgerWriter is the batcher's side (seal
 // blocks; LedgerCommitter stores them from a commit thread), LedgerReader the invoice/audit side (entries, checkpoints, proofs), verifyChain
-// the audit of a chain from genesis. Format and choices: docs/ledger-store.md.
+// the audit of a chain from genesis, verifyLedger of the whole file (every chain, the key history). Format and choices: docs/ledger-store.md.
 
 export { LedgerCommitter, type BlockWrite, type BundleWrite, type CommitOutcome } from './block-commit.js';
 export { duplicateIndexKey, entryMetadataOf, ledgerEntryOf, type EntryMetadata, type LedgerEntryInput } from './entry-metadata.js';
@@ -26,6 +26,7 @@ export {
   type ChainVerification,
   type VerifyChainOptions,
 } from './verify-chain.js';
+export { verifyLedger, type LedgerVerification } from './verify-ledger.js';
 export {
   blockEntriesMax,
   builderStateBytesMax,

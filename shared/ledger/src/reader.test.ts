@@ -171,6 +171,15 @@ describe('opening a ledger file', () => {
         new LedgerFormatError(`ledger ${other} has format version ${version}; this code reads version ${ledgerFormatVersion} only`));
     }
 
+    // A damaged name (one flipped byte) is refused at open, not met later as an origin that cannot be.
+    const damaged = join(dir, 'damaged-name.db');
+    LedgerWriter.open({ path: damaged, logName, signer: keyA, create: true }).close();
+    const db = new Database(damaged);
+    db.prepare("UPDATE ledger_meta SET value = 'f reledger.test/szm' WHERE name = 'log_name'").run();
+    db.close();
+    expect(() => LedgerReader.open({ path: damaged })).toThrow(
+      new LedgerFormatError(`ledger ${damaged} names its log "f reledger.test/szm", which is not a valid log name (damaged?)`));
+
     const other = join(dir, 'taps.db');
     const taps = new Database(other);
     taps.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');

@@ -116,6 +116,9 @@ function prepareReaderStatements(db: Database.Database) {
         'ORDER BY first_used_at_ms, verifier_key'),
     tileCount: db.prepare<[number], number>('SELECT count(*) FROM tiles WHERE chain = ?').pluck(),
     tile: prepareTileSelect(db),
+    storedChains: db.prepare<[], number>(
+      'SELECT chain FROM chains UNION SELECT chain FROM checkpoints UNION SELECT chain FROM entry_bundles ' +
+        'UNION SELECT chain FROM tiles UNION SELECT chain FROM tap_keys ORDER BY chain').pluck(),
   };
 }
 
@@ -248,6 +251,15 @@ export class LedgerReader {
 
   chains(): ChainSummary[] {
     return this.#s.chains.all().map(chainSummary);
+  }
+
+  /**
+   * Every chain number any table of the file holds a row of, not only the chains table's:
+   * what an audit must cover (a row moved to another chain number leaves a trace in both).
+   * Scans the tables; for audits, not for serving.
+   */
+  storedChains(): number[] {
+    return this.#s.storedChains.all();
   }
 
   chain(chain: number): ChainSummary | undefined {

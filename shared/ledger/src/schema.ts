@@ -171,6 +171,7 @@ function checkOrCreate(db: Database.Database, options: OpenDatabaseOptions): str
   }
   const logName = meta.get('log_name');
   if (logName === undefined) throw new LedgerFormatError(`ledger ${path} names no log`);
+  if (!isValidLogName(logName)) throw new LedgerFormatError(`ledger ${path} names its log ${JSON.stringify(logName.slice(0, 100))}, which is not a valid log name (damaged?)`);
   if (options.logName !== undefined && options.logName !== logName) {
     throw new LedgerFormatError(`ledger ${path} is the log ${JSON.stringify(logName)}, not ${JSON.stringify(options.logName)}`);
   }

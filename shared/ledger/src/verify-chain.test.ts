@@ -8,6 +8,7 @@ import { bundleWidth, decodeBundle } from './entry-bundle.js';
 import { LedgerError } from './errors.js';
 import { LedgerReader } from './reader.js';
 import { verifyChain, type ChainVerification } from './verify-chain.js';
+import { verifyLedger } from './verify-ledger.js';
 import { LedgerWriter } from './writer.js';
 
 // Tampering with a copy of a sealed ledger: each case changes the file the way an attacker
@@ -39,10 +40,12 @@ function tampered(mutate: (db: Database.Database) => void): string {
   return path;
 }
 
-function verify(path: string, chain = 0, keys = verifiers): ChainVerification {
+/** verifyChain of a copy, without the keys it names (one test checks those). */
+function verify(path: string, chain = 0, keys = verifiers): Omit<ChainVerification, 'verifierKeys'> {
   const reader = LedgerReader.open({ path, logName });
   try {
-    return verifyChain(reader, chain, keys);
+    const { verifierKeys: _, ...result } = verifyChain(reader, chain, keys);
+    return result;
   } finally {
     reader.close();
   }
@@ -80,6 +83,12 @@ describe('verifyChain', () => {
     expect(verify(basePath, 2)).toEqual({ chain: 2, ok: true, blocksVerified: 0, entriesVerified: 0, failure: null });
   });
 
+  it('names the keys the verified blocks were signed by', () => {
+    const reader = LedgerReader.open({ path: basePath, logName });
+    expect(verifyChain(reader, 0, verifiers).verifierKeys).toEqual([formatVerifierKey(verifierKeyOf(keyA))]);
+    reader.close();
+  });
+
   it('reports progress after each block that passed', () => {
     const reader = LedgerReader.open({ path: basePath, logName });
     const progress: [number, number][] = [];
@@ -102,6 +111,8 @@ describe('verifyChain', () => {
     }, { kind: 'checkpoint-signature', blockHeight: 2, message: expect.stringMatching(/^block 2: checkpoint does not open: invalid signature for key fareledger.test\/szm-2026a\+/) as unknown as string }, 2],
     ['a checkpoint row whose root column disagrees with its note', (db) => db.prepare("UPDATE checkpoints SET root_hash = zeroblob(32) WHERE chain = 0 AND block_height = 0").run(),
       { kind: 'checkpoint-row', blockHeight: 0, message: "block 0: the checkpoint row's columns disagree with its signed note" }, 0],
+    ['a checkpoint row naming another key than the one that signed it', (db) => db.prepare('UPDATE checkpoints SET verifier_key = ? WHERE chain = 0 AND block_height = 1').run(formatVerifierKey(verifierKeyOf(keyB))),
+      { kind: 'checkpoint-row', blockHeight: 1, message: "block 1: the row's verifier key is not a trusted key that signed its note" }, 1],
     ['a tap missing from the duplicate index', (db) => db.prepare('DELETE FROM tap_keys WHERE chain = 0 AND time_ms = ? AND key = ?').run(tap10.timeMs, tap10.key),
       { kind: 'tap-keys', blockHeight: 0, message: 'entry 10: tap bv-0457/t0x10 is not in the duplicate index' }, 0],
     ['an adjustment missing from the duplicate index', (db) => db.prepare("DELETE FROM tap_keys WHERE chain = 0 AND key = 'adjustment:adj-0-96'").run(),
@@ -169,5 +180,43 @@ describe('verifyChain', () => {
     expect(verify(path, 1, both)).toEqual({ chain: 1, ok: true, blocksVerified: 2, entriesVerified: 15, failure: null });
     expect(verify(path, 0, [verifierKeyOf(keyA)])).toMatchObject({ ok: false, blocksVerified: 3, failure: { kind: 'checkpoint-signature', blockHeight: 3 } });
     expect(verify(path, 0, [verifierKeyOf(keyB)])).toMatchObject({ ok: false, blocksVerified: 0, failure: { kind: 'checkpoint-signature', blockHeight: 0 } });
+  });
+});
+
+describe('verifyLedger', () => {
+  const audit = (path: string, keys = verifiers) => {
+    const reader = LedgerReader.open({ path, logName });
+    try {
+      return verifyLedger(reader, keys);
+    } finally {
+      reader.close();
+    }
+  };
+
+  it('passes an untouched ledger: every chain any table holds, and the key history', () => {
+    const result = audit(basePath);
+    expect(result.ok).toBe(true);
+    expect(result.chains.map((c) => [c.chain, c.ok, c.entriesVerified])).toEqual([[0, true, 900], [1, true, 10]]);
+    expect(result.keyFailures).toEqual([]);
+  });
+
+  it('audits a chain whose chains row was moved to another number: both numbers fail', () => {
+    const result = audit(tampered((db) => db.prepare('UPDATE chains SET chain = 5 WHERE chain = 1').run()));
+    expect(result.ok).toBe(false);
+    expect(result.chains.map((c) => [c.chain, c.failure?.kind ?? null])).toEqual([[0, null], [1, 'chain-row'], [5, 'chain-row']]);
+  });
+
+  it('detects a key history that lists an untrusted key, misnames a key or points at the wrong first block', () => {
+    const listed = formatVerifierKey(verifierKeyOf(keyA));
+    expect(audit(tampered((db) => db.prepare('UPDATE signing_keys SET verifier_key = ?').run(formatVerifierKey(verifierKeyOf(keyB))))).keyFailures).toEqual([
+      expect.stringMatching(/^signing_keys lists .*, which is not a trusted key$/),
+      expect.stringMatching(/^checkpoints are signed by .*, which signing_keys does not list$/),
+    ]);
+    expect(audit(tampered((db) => db.prepare("UPDATE signing_keys SET name = 'other'").run())).keyFailures).toEqual([
+      `signing_keys names ${JSON.stringify(listed)} "other", not its key's name`,
+    ]);
+    expect(audit(tampered((db) => db.prepare('UPDATE signing_keys SET first_block_height = 1').run())).keyFailures).toEqual([
+      expect.stringMatching(/^signing_keys says .* was first used by chain 0 block 1 at \d+; that checkpoint says otherwise$/),
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import {
   checkpointHash,
   checkpointHashBytes,
   checkpointOrigin,
+  formatVerifierKey,
   openCheckpoint,
   type Checkpoint,
   type FareledgerExtensions,
@@ -57,6 +58,8 @@ export interface ChainVerification {
   readonly entriesVerified: number;
   /** The first failure found; null when ok. */
   readonly failure: ChainFailure | null;
+  /** The verifier keys the verified blocks' rows name (each one a trusted key that signed its note). */
+  readonly verifierKeys: readonly string[];
 }
 
 export interface VerifyChainOptions {
@@ -100,11 +103,11 @@ export function verifyChain(
   return reader.read(() => {
     try {
       verifier.run();
-      return { chain, ok: true, blocksVerified: verifier.blocks, entriesVerified: verifier.verifiedSize, failure: null };
+      return { chain, ok: true, blocksVerified: verifier.blocks, entriesVerified: verifier.verifiedSize, failure: null, verifierKeys: [...verifier.keysUsed] };
     } catch (error) {
       if (!(error instanceof Failure)) throw error;
       const failure = { kind: error.kind, blockHeight: error.blockHeight, message: error.message };
-      return { chain, ok: false, blocksVerified: verifier.blocks, entriesVerified: verifier.verifiedSize, failure };
+      return { chain, ok: false, blocksVerified: verifier.blocks, entriesVerified: verifier.verifiedSize, failure, verifierKeys: [...verifier.keysUsed] };
     }
   });
 }
@@ -115,9 +118,12 @@ class ChainVerifier {
   /** Partial tiles as of the latest block: compared once the last block is in. */
   readonly #edges = new Map<string, TileWrite>();
   readonly #origin: string;
+  /** The trusted keys by their verifier-key text, as checkpoint rows name them. */
+  readonly #trusted: ReadonlyMap<string, VerifierKey>;
   #fullTiles = 0;
   #previous: Verified | null = null;
   #tapEntries = 0;
+  readonly keysUsed = new Set<string>();
   blocks = 0;
   verifiedSize = 0;
 
@@ -129,6 +135,7 @@ class ChainVerifier {
     private readonly onProgress: ((blocksVerified: number, entriesVerified: number) => void) | undefined,
   ) {
     this.#origin = checkpointOrigin(reader.logName, chain);
+    this.#trusted = new Map(verifiers.map((key) => [formatVerifierKey(key), key]));
   }
 
   run(): void {
@@ -165,8 +172,11 @@ class ChainVerifier {
   #open(stored: StoredCheckpoint): Verified {
     const height = stored.blockHeight;
     let checkpoint: Checkpoint;
+    let signedBy: readonly { name: string; keyHash: number }[];
     try {
-      checkpoint = openCheckpoint(stored.note, { verifiers: this.verifiers, origin: this.#origin, ed25519: ed25519Node }).checkpoint;
+      const opened = openCheckpoint(stored.note, { verifiers: this.verifiers, origin: this.#origin, ed25519: ed25519Node });
+      checkpoint = opened.checkpoint;
+      signedBy = opened.note.signatures;
     } catch (error) {
       if (!(error instanceof CheckpointError)) throw error;
       throw new Failure('checkpoint-signature', height, `block ${height}: checkpoint does not open: ${error.message}`);
@@ -174,6 +184,7 @@ class ChainVerifier {
     const f = checkpoint.fareledger as FareledgerExtensions;
     if (f.blockHeight !== height) throw new Failure('block-height', height, `block ${height}: its checkpoint says block ${f.blockHeight}`);
     const columnsAgree =
+      stored.chain === this.chain &&
       stored.treeSize === checkpoint.treeSize &&
       equal(stored.rootHash, checkpoint.rootHash) &&
       stored.offsetFirst === f.kafkaOffsetFirst &&
@@ -182,6 +193,12 @@ class ChainVerifier {
       stored.sealedAtMs === f.sealedAtMs &&
       equal(stored.checkpointHash, checkpointHash(stored.note));
     if (!columnsAgree) throw new Failure('checkpoint-row', height, `block ${height}: the checkpoint row's columns disagree with its signed note`);
+    // The row names the key that signed it: GET /v1/keys and the key history are built from these.
+    const signer = this.#trusted.get(stored.verifierKey);
+    if (signer === undefined || !signedBy.some((s) => s.name === signer.name && s.keyHash === signer.keyHash)) {
+      throw new Failure('checkpoint-row', height, `block ${height}: the row's verifier key is not a trusted key that signed its note`);
+    }
+    this.keysUsed.add(stored.verifierKey);
     return { stored, checkpoint, fareledger: f };
   }
 

@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunFigures } from '../report.js';
+import { npmRun } from './npm-run.js';
 
 // `npm run bench` and `npm run load` as a user runs them, in short form (--seconds): each
 // starts the system itself, drives it, stops it and writes the report with its plots.
 // The figures are not checked against goals here (a unit test is no benchmark); that every
 // scenario was driven, answered without errors and reported is.
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -24,15 +21,7 @@ function outDir(): string {
   return dir;
 }
 
-async function npm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npm', ['run', '--silent', ...args], { cwd: repoRoot, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const npm = (args: string[]) => npmRun(args);
 
 function checkReport(dir: string, stdout: string): RunFigures {
   const figures = JSON.parse(readFileSync(path.join(dir, 'figures.json'), 'utf8')) as RunFigures;

@@ -137,6 +137,15 @@ export class ChaosSystem {
     });
   }
 
+  /**
+   * A second invoice-audit on the same ledger with a read copy of its own, built from
+   * scratch: what the killed-and-restarted one must equal once both caught up.
+   */
+  startFreshReadCopy(indexPath: string): Promise<Child> {
+    const spec = this.#specs.get('invoice-audit')!;
+    return startChild(spec.entry, { ...spec.env, INVOICE_PORT: '0', INVOICE_INDEX_PATH: indexPath }, spec.readyMsg, { timeoutMs: 120_000 });
+  }
+
   /** Stops the services in the order taps flow (each drains what it holds), then the broker. */
   async stop(): Promise<void> {
     this.#stopping = true;

@@ -110,6 +110,40 @@ async function drained(system: ChaosSystem, timeoutMs: number): Promise<{ ends: 
   }
 }
 
+interface Totals {
+  readonly days: readonly unknown[];
+  readonly asOf: readonly { chain: number; treeSize: number }[];
+}
+
+/** The auditor's totals of the run's days once the read copy behind `url` indexed the whole ledger. */
+async function indexedTotals(url: string, auditorToken: string, ledgerPath: string, timeoutMs: number): Promise<Totals> {
+  const reader = LedgerReader.open({ path: ledgerPath });
+  const sizes = new Map(reader.chains().map(({ chain, treeSize }) => [chain, treeSize]));
+  reader.close();
+  const day = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10); // China Standard Time
+  const query = `from=${day(Date.now() - 86_400_000)}&to=${day(Date.now() + 86_400_000)}`;
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(500)) {
+    const response = await fetch(`${url}/v1/audit/totals?${query}`, { headers: { authorization: `Bearer ${auditorToken}` } });
+    if (response.status !== 200) throw new Error(`GET ${url}/v1/audit/totals: ${response.status} ${(await response.text()).slice(0, 300)}`);
+    const totals = (await response.json()) as Totals;
+    if (totals.asOf.every(({ chain, treeSize }) => treeSize === sizes.get(chain))) return totals;
+    if (Date.now() > deadline) throw new Error(`the read copy at ${url} did not index the whole ledger within ${timeoutMs / 1000} s: ${JSON.stringify(totals.asOf)}`);
+  }
+}
+
+/** The read copy that lived through the kills against one built from scratch from the same ledger: equal totals, day by day. */
+async function compareReadCopies(system: ChaosSystem, dir: string, auditorToken: string): Promise<{ invoices: number; equal: boolean }> {
+  const survivor = await indexedTotals(system.invoicesUrl, auditorToken, system.files.ledger, 120_000);
+  const fresh = await system.startFreshReadCopy(path.join(dir, 'fresh-index.db'));
+  try {
+    const rebuilt = await indexedTotals(fresh.url, auditorToken, system.files.ledger, 180_000);
+    const invoices = (survivor.days as { invoices: number }[]).reduce((sum, row) => sum + row.invoices, 0);
+    return { invoices, equal: JSON.stringify(survivor.days) === JSON.stringify(rebuilt.days) };
+  } finally {
+    await fresh.stop();
+  }
+}
+
 /** How many times each tap key is in the ledger. */
 function ledgerTapCounts(ledgerPath: string): Map<string, number> {
   const counts = new Map<string, number>();
@@ -132,11 +166,12 @@ interface Outcome {
   readonly ledger: { tapsInLedger: number; duplicates: number; losses: number; unaskedFor: number; neverAckedButSealed: number };
   readonly replay: LedgerCheck;
   readonly auditOk: boolean;
+  readonly readCopy: { invoices: number; equal: boolean };
   readonly watcher: WatcherFigures;
   readonly problems: readonly string[];
 }
 
-function judge(load: TapLoad, system: ChaosSystem, replay: LedgerCheck, auditOk: boolean, watcher: WatcherFigures): Outcome {
+function judge(load: TapLoad, system: ChaosSystem, replay: LedgerCheck, auditOk: boolean, readCopy: Outcome['readCopy'], watcher: WatcherFigures): Outcome {
   const figures = load.figures();
   const counts = ledgerTapCounts(system.files.ledger);
   let duplicates = 0;
@@ -159,10 +194,12 @@ function judge(load: TapLoad, system: ChaosSystem, replay: LedgerCheck, auditOk:
     ...replay.mismatches.map((m) => `chain ${m.chain} differs from a replay of the topic at entry ${m.index}`),
     ...replay.chainFailures,
     ...(auditOk ? [] : ['fareledger-audit-verify fails the ledger']),
+    ...(readCopy.equal ? [] : ['the read copy\'s totals differ from those of one built from scratch']),
     ...watcher.failures,
     ...system.unexpectedExits,
   ];
-  return { load: figures, ledger: { tapsInLedger: [...counts.values()].reduce((a, b) => a + b, 0), duplicates, losses, unaskedFor, neverAckedButSealed }, replay, auditOk, watcher, problems };
+  const ledger = { tapsInLedger: [...counts.values()].reduce((a, b) => a + b, 0), duplicates, losses, unaskedFor, neverAckedButSealed };
+  return { load: figures, ledger, replay, auditOk, readCopy, watcher, problems };
 }
 
 function printOutcome(outcome: Outcome, kills: Record<string, number>): void {
@@ -175,6 +212,7 @@ function printOutcome(outcome: Outcome, kills: Record<string, number>): void {
     `ledger: taps ${n(ledger.tapsInLedger)}, duplicates ${n(ledger.duplicates)}, losses ${n(ledger.losses)}, never sent ${n(ledger.unaskedFor)}; ` +
       `trips ${n(replay.tripsInLedger)}; tap records on fare.taps ${n(replay.tapsInLog)} (${n(replay.uniqueTaps)} unique); replay mismatches ${replay.mismatches.length}`,
     `chains verified: ${replay.chainFailures.length === 0 && outcome.auditOk ? 'all (fareledger-audit-verify ok)' : 'NO'}`,
+    `read copy: ${n(outcome.readCopy.invoices)} invoices in the totals, ${outcome.readCopy.equal ? 'equal to' : 'DIFFERENT from'} a read copy built from scratch`,
     `watcher: ${n(watcher.polls)} polls (${n(watcher.pollsUnanswered)} unanswered), ${n(watcher.checkpointsSeen)} checkpoints, ${n(watcher.consistencyProofsVerified)} consistency proofs verified, ${watcher.failures.length} failures`,
   ];
   for (const line of lines) console.log(`chaos: ${line}`);
@@ -217,7 +255,8 @@ async function run(options: Options, dir: string, system: ChaosSystem): Promise<
   const watcherFigures = await watcher.finish();
   const replay = checkLedger(system.files.ledger, await readKafkaTaps(system.kafka.brokers, 'fare.taps', { untilOffsets: ends }));
   const audit = auditLedgerFile(system.files.ledger, keys);
-  const outcome = judge(load, system, replay, audit.ok, watcherFigures);
+  const readCopy = await compareReadCopies(system, dir, credentials.auditor.token);
+  const outcome = judge(load, system, replay, audit.ok, readCopy, watcherFigures);
   console.log(`chaos: sealed everything ${drainedInS.toFixed(1)} s after the load stopped; checked ${elapsed()}`);
   printOutcome(outcome, kills);
   const reportPath = path.join(repoRoot, 'load-tests', 'reports', `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

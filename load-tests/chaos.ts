@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
 import { decodeEntry } from '@fareledger/codecs';
-import { tapKey } from '@fareledger/domain';
+import { mulberry32, tapKey } from '@fareledger/domain';
 import { loadSzmNetwork } from '@fareledger/domain/node-data';
 import { LedgerReader } from '@fareledger/ledger';
 import { kafkaEndOffsets, readKafkaTaps } from '@fareledger/tap-log';
@@ -68,12 +68,10 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
+/** A seeded integer in [0, n): the same victims and moments for the same --seed. */
 function seededRandom(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return Math.floor((state / 2 ** 32) * n);
-  };
+  const next = mulberry32(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 /** Victims in rounds: each round every victim once, in a shuffled order. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
+import { mulberry32 } from '@fareledger/domain';
 import Database from 'better-sqlite3';
 import { auditLedgerFile, type LedgerAudit } from '../services/invoice-audit/src/audit-verify.js';
 import { keysOf, UsageError } from '../services/invoice-audit/src/cli-keys.js';
@@ -153,16 +154,10 @@ function storedColumnOrder(db: Database.Database, table: string): string[] {
   return [...columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk), ...columns.filter((c) => c.pk === 0)].map((c) => c.name);
 }
 
+/** A seeded integer in [0, n): the same choices for the same --seed. */
 function seededRandom(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
+  const next = mulberry32(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 function verdict(audit: LedgerAudit): string | null {

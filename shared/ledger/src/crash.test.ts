@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifierKeyOf } from '@fareledger/checkpoint';
+import { formatVerifierKey, verifierKeyOf } from '@fareledger/checkpoint';
 import { afterAll, describe, expect, it } from 'vitest';
 import { block, chainEntries, keyA, logName, tempDir } from '../test/helpers.js';
 import { LedgerReader } from './reader.js';
@@ -12,6 +12,7 @@ import { LedgerWriter } from './writer.js';
 const dir = tempDir('crash');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const verifiers = [verifierKeyOf(keyA)];
+const signedBy = [formatVerifierKey(verifierKeyOf(keyA))];
 
 interface Acked {
   readonly chain: number;
@@ -64,7 +65,7 @@ describe('LedgerWriter under SIGKILL', () => {
       expect(reader.entryCount(chain)).toBe(latest.treeSize);
       expect(reader.chain(chain)).toMatchObject({ treeSize: latest.treeSize, blockHeight: latest.blockHeight, nextOffset: latest.offsetNext });
       expect(verifyChain(reader, chain, verifiers)).toEqual({
-        chain, ok: true, blocksVerified: latest.blockHeight + 1, entriesVerified: latest.treeSize, failure: null,
+        chain, ok: true, blocksVerified: latest.blockHeight + 1, entriesVerified: latest.treeSize, failure: null, verifierKeys: signedBy,
       });
     }
 
@@ -78,7 +79,7 @@ describe('LedgerWriter under SIGKILL', () => {
     for (const chain of [0, 1, 2, 3]) {
       const latest = reader.checkpoint(chain)!;
       expect(verifyChain(reader, chain, verifiers)).toEqual({
-        chain, ok: true, blocksVerified: latest.blockHeight + 1, entriesVerified: latest.treeSize, failure: null,
+        chain, ok: true, blocksVerified: latest.blockHeight + 1, entriesVerified: latest.treeSize, failure: null, verifierKeys: signedBy,
       });
     }
     reader.close();

@@ -126,7 +126,7 @@ describe('LedgerWriter', () => {
     const reader = LedgerReader.open({ path });
     expect(reader.checkpoint(0, 4)!.blockHeight).toBe(0); // the first checkpoint of that size
     expect(reader.checkpoint(0)!.blockHeight).toBe(1);
-    expect(verifyChain(reader, 0, verifiers)).toEqual({ chain: 0, ok: true, blocksVerified: 2, entriesVerified: 4, failure: null });
+    expect(verifyChain(reader, 0, verifiers)).toEqual({ chain: 0, ok: true, blocksVerified: 2, entriesVerified: 4, failure: null, verifierKeys: [formatVerifierKey(verifierKeyOf(keyA))] });
     reader.close();
   });
 
@@ -344,6 +344,6 @@ function checkChain(reader: LedgerReader, chain: number, expected: Expected, str
     }
   }
   expect(verifyChain(reader, chain, verifiers)).toEqual({
-    chain, ok: true, blocksVerified: expected.height + 1, entriesVerified: expected.leaves.length, failure: null,
+    chain, ok: true, blocksVerified: expected.height + 1, entriesVerified: expected.leaves.length, failure: null, verifierKeys: [formatVerifierKey(verifierKeyOf(keyA))],
   });
 }

@@ -194,7 +194,9 @@ export class LedgerWriter {
     });
     const writer = new LedgerWriter(options.path, logName, db, options.signer ?? null);
     try {
-      for (const chain of writer.#statements.selectChains.all()) writer.#load(chain);
+      writer.#snapshot(() => {
+        for (const chain of writer.#statements.selectChains.all()) writer.#load(chain);
+      });
       return writer;
     } catch (error) {
       db.close();
@@ -210,6 +212,10 @@ export class LedgerWriter {
   chainState(chain: number): ChainState {
     assertChain(chain);
     this.#chains.delete(chain);
+    return this.#snapshot(() => this.#readChainState(chain));
+  }
+
+  #readChainState(chain: number): ChainState {
     const cache = this.#load(chain);
     const row = this.#statements.selectChain.get(chain);
     const snapshot = this.#statements.selectSnapshot.get(chain);
@@ -463,10 +469,24 @@ export class LedgerWriter {
     return { write, bundleTail };
   }
 
-  /** The chain's cache, restored from the file when missing. */
+  /**
+   * Runs reads in one read transaction, so they see one commit. Other processes seal their
+   * own chains in the same file (batchers of one group): read statement by statement, a
+   * chain row and the edge tiles or bundle it needs came from different commits. Nested in
+   * a transaction already open, it is part of that one.
+   */
+  #snapshot<T>(read: () => T): T {
+    return this.#db.inTransaction ? read() : this.#db.transaction(read).deferred();
+  }
+
+  /** The chain's cache, restored from the file when missing (its reads in one snapshot). */
   #load(chain: number): ChainCache {
     const cached = this.#chains.get(chain);
     if (cached !== undefined) return cached;
+    return this.#snapshot(() => this.#restore(chain));
+  }
+
+  #restore(chain: number): ChainCache {
     const row = this.#statements.selectChain.get(chain);
     let cache: ChainCache;
     if (row === undefined) {

@@ -1,6 +1,6 @@
 import { tapAcceptedSchema, tapBatchSchema, tapInputSchema, tapRequestSchema } from '@fareledger/domain/tap-schema';
 import { authorizationScheme } from '@fareledger/device-auth';
-import { genericProblemTypes, type JsonObject, openApiComponents, problemResponsesOf, problemSchema } from '@fareledger/runtime';
+import { genericProblemTypes, type JsonObject, openApiComponents, problemResponsesOf, problemSchema, withMalformedRequest } from '@fareledger/runtime';
 import {
   deviceDetailsSchema,
   deviceKeySchema,
@@ -70,7 +70,8 @@ export function ingestOpenApi(limits: OpenApiLimits): JsonObject {
       { name: 'admin', description: 'For the operator: register devices and manage their keys.' },
       { name: 'operations', description: 'Health, readiness and metrics.' },
     ],
-    paths: {
+    // Every operation: a request that is not valid HTTP is refused before any route (shared/runtime http.ts).
+    paths: withMalformedRequest({
       '/v1/taps': { post: postTaps(limits, tapBody) },
       '/v1/admin/devices': {
         post: {
@@ -122,7 +123,7 @@ export function ingestOpenApi(limits: OpenApiLimits): JsonObject {
         },
       },
       '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    },
+    }, ref('Problem')),
     components: {
       schemas: components(),
       securitySchemes: {

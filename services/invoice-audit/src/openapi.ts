@@ -1,5 +1,5 @@
 import { invoiceSchema, proofBundleSchema } from '@fareledger/invoice';
-import { genericProblemTypes, type JsonObject, openApiComponents, problemResponsesOf, problemSchema } from '@fareledger/runtime';
+import { genericProblemTypes, type JsonObject, openApiComponents, problemResponsesOf, problemSchema, withMalformedRequest } from '@fareledger/runtime';
 import { invoiceProblemTypes } from './problem-types.js';
 import {
   chainsSchema, consistencyProofSchema, inclusionProofSchema, invoicePageSchema, invoiceSummarySchema, issuedTokenSchema, issueTokenSchema,
@@ -65,7 +65,8 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
       { name: 'admin', description: 'For the operator: wallet and auditor tokens.' },
       { name: 'operations', description: 'Health, readiness and metrics.' },
     ],
-    paths: {
+    // Every operation: a request that is not valid HTTP is refused before any route (shared/runtime http.ts).
+    paths: withMalformedRequest({
       '/v1/invoices/{number}': {
         get: {
           tags: ['wallet'], summary: 'An invoice with its proofs', security: walletSecurity,
@@ -192,7 +193,7 @@ export function invoiceAuditOpenApi(limits: OpenApiLimits): JsonObject {
       '/healthz': { get: { tags: ['operations'], summary: 'Liveness: 200 while the process runs', responses: { '200': { description: 'Alive.' } } } },
       '/readyz': { get: { tags: ['operations'], summary: 'Readiness: the ledger is readable and followed', responses: { '200': { description: 'Ready.' }, ...problems(['unavailable']) } } },
       '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    },
+    }, ref('Problem')),
     components: {
       schemas: openApiComponents(componentSchemas),
       securitySchemes: {

@@ -20,7 +20,8 @@ export function docsPageRoutes(options: { title: string; openapiPath: string }):
   app.get('/docs', (c) => c.html(page));
   app.get('/docs/:asset', (c) => {
     const name = c.req.param('asset');
-    const contentType = assets[name];
+    // An own property only: `assets['__proto__']` or `assets['constructor']` is Object.prototype's, not an asset.
+    const contentType = Object.hasOwn(assets, name) ? assets[name] : undefined;
     if (contentType === undefined) return c.notFound();
     return c.body(assetBytes(name), 200, { 'content-type': contentType, 'cache-control': 'public, max-age=86400' });
   });

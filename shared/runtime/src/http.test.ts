@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import net from 'node:net';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -40,6 +41,13 @@ function rawExchange(port: number, send: string): Promise<string> {
   });
 }
 
+/** The problem of a raw 408 answer, after checking its head: problem+json, and the connection closed. */
+function requestTimeoutAnswer(received: string): unknown {
+  const [head, body] = received.split('\r\n\r\n') as [string, string];
+  expect(head.split('\r\n')).toEqual(['HTTP/1.1 408 Request Timeout', 'Content-Type: application/problem+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close']);
+  return JSON.parse(body);
+}
+
 describe('listen', () => {
   it('serves on the real port when asked for port 0', async () => {
     const app = new Hono().get('/hello', (c) => c.text('hi'));
@@ -62,8 +70,30 @@ describe('listen', () => {
   it('cuts off a client that is slow to send its headers', async () => {
     const server = await start(new Hono().get('/', (c) => c.text('never')));
     const received = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n'); // no final blank line
-    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
-    expect(received).toContain('\r\nConnection: close\r\n');
+    expect(requestTimeoutAnswer(received)).toEqual({
+      type: '/problems/request-timeout', title: 'Request timeout', status: 408,
+      detail: 'The request did not arrive in time: headers are read for at most 300 ms, the whole request for 1000 ms.',
+    });
+  });
+
+  it('answers a request that is not valid HTTP with a problem+json 400 and closes the connection', async () => {
+    const server = await start(new Hono().get('/', (c) => c.text('never')));
+    const received = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: $?C\r\n\r\n');
+    const [head, body] = received.split('\r\n\r\n') as [string, string];
+    expect(head.split('\r\n')).toEqual(['HTTP/1.1 400 Bad Request', 'Content-Type: application/problem+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close']);
+    expect(JSON.parse(body)).toEqual({
+      type: '/problems/malformed-request', title: 'Malformed HTTP request', status: 400, detail: 'The request is not valid HTTP/1.1: Invalid character in Content-Length.',
+    });
+  });
+
+  it('answers headers past maxHeaderSize with a problem+json 431 and closes the connection', async () => {
+    const server = await start(new Hono().get('/', (c) => c.text('never')));
+    const received = await rawExchange(server.port, `GET /?q=${'a'.repeat(maxHeaderSize)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const [head, body] = received.split('\r\n\r\n') as [string, string];
+    expect(head.split('\r\n')).toEqual(['HTTP/1.1 431 Request Header Fields Too Large', 'Content-Type: application/problem+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close']);
+    expect(JSON.parse(body)).toEqual({
+      type: '/problems/headers-too-large', title: 'Request headers too large', status: 431, detail: `The request line and headers are larger than the ${maxHeaderSize} bytes the server reads.`,
+    });
   });
 
   it('cuts off a client that is slow to send its body', async () => {
@@ -72,7 +102,7 @@ describe('listen', () => {
     app.onError(onProblemError(logger));
     const server = await start(app, { headersTimeoutMs: 200, requestTimeoutMs: 400 });
     const received = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc');
-    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(requestTimeoutAnswer(received)).toMatchObject({ type: '/problems/request-timeout', status: 408 });
     // The handler learns of the cut-off when its body read fails, soon after the socket closed.
     await vi.waitFor(() => expect(lines.map((line) => [line['msg'], line['path'], line['reason']])).toEqual([['client went away', '/', 'aborted']]));
   });

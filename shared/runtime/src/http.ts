@@ -1,14 +1,16 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, maxHeaderSize, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { assert } from '@fareledger/domain';
+import { type Problem, problem } from './problem.js';
 
 export interface ListenOptions {
   readonly host: string;
   /** 0 picks a free port; the real one is in the result. */
   readonly port: number;
-  /** A client must send all its headers within this time, or gets a 408 and is cut off. */
+  /** A client must send all its headers within this time, or gets a 408 `request-timeout` and is cut off. */
   readonly headersTimeoutMs: number;
   /** A client must send the whole request (headers and body) within this time. */
   readonly requestTimeoutMs: number;
@@ -56,6 +58,7 @@ export function listen(app: Hono, options: ListenOptions): Promise<Listening> {
         connectionsCheckingInterval: Math.min(connectionsCheckIntervalMsMax, Math.ceil(headersTimeoutMs / 2)),
       },
     }) as Server;
+    server.on('clientError', (error: ClientError, socket: Duplex) => answerClientError(error, socket, options));
     // listen() reports EADDRINUSE and friends asynchronously, so this handler is in time.
     server.once('error', reject);
     server.once('listening', () => {
@@ -65,6 +68,49 @@ export function listen(app: Hono, options: ListenOptions): Promise<Listening> {
       resolve({ url: `http://${urlHost}:${address.port}`, port: address.port, close: closer(server, closeMsMax) });
     });
   });
+}
+
+type ClientError = Error & { code?: string; reason?: unknown };
+
+/**
+ * A request Node's parser refuses (a header line that is not HTTP, a Content-Length that is
+ * not a number, headers past `maxHeaderSize`) or cuts off (headers or body too slow) never
+ * reaches the app, and Node's default answers are bare, without a body. Answered here as
+ * problem+json like every other refusal, so a device or a proxy gets a type and the limit it
+ * broke. As Node does: nothing is written once a response on this connection has begun (the
+ * peer would read it as part of that response).
+ */
+function answerClientError(error: ClientError, socket: Duplex, timeouts: Pick<ListenOptions, 'headersTimeoutMs' | 'requestTimeoutMs'>): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent === true || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  socket.end(clientErrorAnswer(error, timeouts));
+}
+
+function clientErrorAnswer(error: ClientError, timeouts: Pick<ListenOptions, 'headersTimeoutMs' | 'requestTimeoutMs'>): string {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT': {
+      // A slow client: slowloris, or a device on a failing link.
+      const detail = `The request did not arrive in time: headers are read for at most ${timeouts.headersTimeoutMs} ms, the whole request for ${timeouts.requestTimeoutMs} ms.`;
+      return rawProblem('408 Request Timeout', problem('request-timeout', detail));
+    }
+    case 'HPE_HEADER_OVERFLOW':
+      return rawProblem('431 Request Header Fields Too Large', problem('headers-too-large', `The request line and headers are larger than the ${maxHeaderSize} bytes the server reads.`));
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return rawProblem('413 Payload Too Large', problem('payload-too-large', 'The chunk extensions of the body are larger than the server reads.'));
+    default: {
+      const reason = typeof error.reason === 'string' ? error.reason : 'it could not be parsed';
+      return rawProblem('400 Bad Request', problem('malformed-request', `The request is not valid HTTP/1.1: ${reason}.`));
+    }
+  }
+}
+
+/** A whole problem+json response, written on a socket no route owns; the connection closes after it. */
+function rawProblem(statusLine: string, answer: Problem): string {
+  const body = JSON.stringify(answer.body());
+  return `HTTP/1.1 ${statusLine}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /**

@@ -48,7 +48,7 @@ export { readBodyLimited } from './body.js';
 export { ensurePrivateFile } from './private-file.js';
 export { bearerToken, definedOnly, parseRequest, pathParam, readJsonBody, requireAdminToken } from './request.js';
 export { docsPageRoutes } from './docs-page.js';
-export { type JsonObject, openApiComponents, problemResponsesOf } from './openapi.js';
+export { type JsonObject, openApiComponents, problemResponsesOf, withMalformedRequest } from './openapi.js';
 export { problemDocsRoutes } from './problem-docs.js';
 export { serviceApp, type ServiceAppOptions } from './service-app.js';
 export { tsWorkerBootUrl } from './ts-worker.js';

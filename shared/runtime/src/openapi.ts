@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ProblemType, problemTypeUri } from './problem.js';
+import { genericProblemTypes, type ProblemType, problemTypeUri } from './problem.js';
 
 // Pieces of a service's OpenAPI 3.1 document that every service builds the same way.
 
@@ -36,4 +36,28 @@ export function problemResponsesOf<S extends string>(types: Readonly<Record<S, P
     }
     return responses;
   };
+}
+
+const httpMethods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+/**
+ * `paths` with 400 `malformed-request` documented on every operation: a request that is not
+ * valid HTTP is refused by the server (http.ts) before any route sees it, whatever the route.
+ * An operation that already answers 400 gets the type added to that response's description.
+ */
+export function withMalformedRequest<P extends Readonly<Record<string, Readonly<Record<string, unknown>>>>>(paths: P, problemRef: JsonObject): P {
+  const line = `\`${problemTypeUri({ slug: 'malformed-request' })}\`: ${genericProblemTypes['malformed-request'].title}.`;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [path, item] of Object.entries(paths)) {
+    out[path] = Object.fromEntries(Object.entries(item).map(([method, operation]) => {
+      if (!httpMethods.has(method)) return [method, operation];
+      const { responses = {}, ...rest } = operation as { responses?: Record<string, JsonObject> };
+      const existing = responses['400'];
+      const answer400 = existing === undefined
+        ? { description: line, content: { 'application/problem+json': { schema: problemRef } } }
+        : { ...existing, description: `${String(existing['description'])} ${line}` };
+      return [method, { ...rest, responses: { ...responses, '400': answer400 } }];
+    }));
+  }
+  return out as P;
 }

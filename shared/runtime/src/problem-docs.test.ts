@@ -41,14 +41,17 @@ describe('problemDocsRoutes', () => {
     expect(problems.map((type) => `${type.status} ${type.slug}`)).toEqual([
       '400 invalid-request',
       '400 malformed-body',
+      '400 malformed-request',
       '401 unauthenticated',
       '403 forbidden',
       '404 not-found',
       '405 method-not-allowed',
+      '408 request-timeout',
       '413 payload-too-large',
       '415 unsupported-media-type',
       '422 clock-skew',
       '429 too-many-requests',
+      '431 headers-too-large',
       '500 internal',
       '503 unavailable',
     ]);

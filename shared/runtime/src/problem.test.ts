@@ -18,13 +18,16 @@ describe('problem types', () => {
     expect(Object.values(genericProblemTypes).map((type) => [type.slug, type.status])).toEqual([
       ['invalid-request', 400],
       ['malformed-body', 400],
+      ['malformed-request', 400],
       ['unauthenticated', 401],
       ['forbidden', 403],
       ['not-found', 404],
       ['method-not-allowed', 405],
+      ['request-timeout', 408],
       ['payload-too-large', 413],
       ['unsupported-media-type', 415],
       ['too-many-requests', 429],
+      ['headers-too-large', 431],
       ['unavailable', 503],
       ['internal', 500],
     ]);

@@ -50,6 +50,14 @@ export const genericProblemTypes = define({
       'The request body could not be parsed at all (for example, it is not valid JSON, or it is truncated). Nothing was ' +
       'accepted. Check the encoding your client produces, then send the request again.',
   },
+  'malformed-request': {
+    status: 400,
+    title: 'Malformed HTTP request',
+    description:
+      'The request is not valid HTTP/1.1 (a header line that cannot be parsed, a `Content-Length` that is not a number), ' +
+      'so the server refused it before any route saw it, and closed the connection. Nothing was accepted. Fix the client ' +
+      'or the proxy that built the request, then send it again.',
+  },
   unauthenticated: {
     status: 401,
     title: 'Authentication required',
@@ -77,6 +85,14 @@ export const genericProblemTypes = define({
     description:
       'The path exists but does not accept this HTTP method. The `Allow` header lists the methods it accepts.',
   },
+  'request-timeout': {
+    status: 408,
+    title: 'Request timeout',
+    description:
+      'The client did not send the whole request in time: its headers must arrive within the headers timeout, and the ' +
+      'whole request within the request timeout (`detail` gives both). The server closed the connection. Nothing of the ' +
+      'request was accepted. Check the link, then send the request again on a new connection, re-signed.',
+  },
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',
@@ -97,6 +113,14 @@ export const genericProblemTypes = define({
     description:
       'The client sent more requests than it is allowed to in a period. Wait for the number of seconds in the ' +
       '`Retry-After` header before sending again, and slow down.',
+  },
+  'headers-too-large': {
+    status: 431,
+    title: 'Request headers too large',
+    description:
+      'The request line and headers together are larger than the server reads (16 KiB), so the server refused the request ' +
+      'before any route saw it, and closed the connection. Nothing was accepted. Send a shorter URL (fewer or shorter query ' +
+      'parameters) or fewer headers.',
   },
   unavailable: {
     status: 503,

@@ -1,4 +1,4 @@
-import { accountLengthMax, adjustmentKinds, fenMax, reasonLengthMax } from '@fareledger/domain';
+import { accountLengthMax, adjustmentKinds, fenMax, isText, looksLikeCardNumber, reasonLengthMax } from '@fareledger/domain';
 import { invoiceSchema } from '@fareledger/invoice';
 import { z } from 'zod';
 import { roles } from './access-registry.js';
@@ -76,7 +76,9 @@ export function consistencyQuerySchema() {
 
 export const issueTokenSchema = z.strictObject({
   role: z.enum(roles).meta({ description: '`wallet`: reads one account; `auditor`: the audit door, reads every account.' }),
-  account: accountSchema.optional().meta({ description: 'The account a wallet token reads (required for wallets, refused for auditors).' }),
+  // Accounts are wallet tokens, never card numbers (ingest refuses taps that carry one), so a token for one is a mistake.
+  account: accountSchema.refine((account) => !looksLikeCardNumber(account), { error: 'looks like a payment card number; accounts are wallet tokens, never card data' })
+    .optional().meta({ description: 'The account a wallet token reads (required for wallets, refused for auditors). Never a payment card number.' }),
   label: z.string().min(1).max(200).optional().meta({ description: 'Free text for people: whose token this is.' }),
 }).refine((t) => (t.role === 'wallet') === (t.account !== undefined), { error: 'a wallet token names one account; an auditor token names none', path: ['account'] })
   .meta({ description: 'A token to issue.' });
@@ -136,7 +138,9 @@ export const adjustmentRequestSchema = z.strictObject({
   tripId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}\/[A-Za-z0-9._:-]{1,64}$/, { error: 'tripId must be deviceId/tapId' }).meta({ description: 'The trip to credit (its invoice\'s item.tripId).' }),
   kind: z.enum(adjustmentKinds),
   amountFen: z.int().min(1).max(fenMax).meta({ description: 'Credited back, fen: at most what the trip charged less earlier credits.' }),
-  reason: z.string().min(1).max(reasonLengthMax).meta({ description: 'Why, in words, for the passenger and the auditor.' }),
+  // The ledger's own rule for free text (the entry is checked again when it is built): refused here as a 400, not later as a 500.
+  reason: z.string().min(1, { abort: true }).max(reasonLengthMax, { abort: true }).refine((reason) => isText(reason, reasonLengthMax), { error: 'reason must not contain control or format characters' })
+    .meta({ description: `Why, in words, for the passenger and the auditor: 1..${reasonLengthMax} characters, no control or format characters (NUL, CR, LF, bidirectional overrides, zero-width).` }),
   authorizedBy: z.string().regex(idPattern, { error: 'authorizedBy must be an admin id' }).meta({ description: 'Admin id of who authorized it.' }),
 }).meta({ description: 'A refund or correction of a sealed trip: it yields a red-letter invoice.' });
 

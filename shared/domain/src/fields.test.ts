@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
-import { checkId, checkInt, fieldOf, isPlainRecord, RecordReader } from './fields.js';
+import { checkId, checkInt, fieldOf, isPlainRecord, isText, RecordReader } from './fields.js';
 import { idLengthMax } from './limits.js';
 import { mulberry32 } from './seeded-random.js';
 
@@ -133,5 +133,30 @@ describe('RecordReader against the reference reader', () => {
     expect(Object.is(new RecordReader({ n: -0 }, '').int('n', bounds), 0)).toBe(true);
     const outOfOrder = new RecordReader({ m: 1, n: -0 }, '');
     expect(Object.is(outOfOrder.int('n', bounds), 0)).toBe(true);
+  });
+});
+
+describe('isText', () => {
+  // The schemas of the HTTP doors use it to refuse what the ledger's reader would refuse later.
+  it.each([
+    ['plain text', 'Passenger charged twice', true],
+    ['HTML and quotes, which are data', '<script>alert(1)</script> \' OR 1=1 --', true],
+    ['letters of any script, emoji', 'wа 退款 🚇', true],
+    ['200 code points of emoji (400 UTF-16 units)', '🚇'.repeat(200), true],
+    ['empty', '', false],
+    ['201 code points', 'x'.repeat(201), false],
+    ['NUL', 'a\u0000b', false],
+    ['CR LF', 'a\r\nb', false],
+    ['an escape sequence', 'a\u001b[31m', false],
+    ['right-to-left override', 'a\u202Eb', false],
+    ['zero-width space', 'a\u200Bb', false],
+    ['line separator', 'a\u2028b', false],
+    ['lone surrogate', 'a\ud800b', false],
+    ['not a string', 42, false],
+  ])('%s: %s', (_name, value, expected) => {
+    expect(isText(value, 200)).toBe(expected);
+    const read = () => new RecordReader({ reason: value }, '').text('reason', 200);
+    if (expected) expect(read()).toBe(value);
+    else expect(read).toThrow(ValidationError);
   });
 });

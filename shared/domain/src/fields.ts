@@ -221,6 +221,13 @@ export function isCode(value: unknown, lengthMax: number): value is string {
   return isStringOf(value, lengthMax) && codePattern.test(value);
 }
 
+/** What RecordReader.text returns unchanged: 1..codePointsMax code points, no control or format character. */
+export function isText(value: unknown, codePointsMax: number): value is string {
+  if (typeof value !== 'string' || textForbidden.test(value)) return false;
+  const codePoints = codePointCount(value);
+  return codePoints >= 1 && codePoints <= codePointsMax;
+}
+
 function isStringOf(value: unknown, lengthMax: number): value is string {
   return typeof value === 'string' && value.length >= 1 && value.length <= lengthMax;
 }

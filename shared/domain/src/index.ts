@@ -15,7 +15,7 @@ export {
   tripEntry,
 } from './entry.js';
 export { type ValidationCode, ValidationError } from './errors.js';
-export { inheritsNoFields } from './fields.js';
+export { inheritsNoFields, isText } from './fields.js';
 export {
   type EventTimeProblem,
   type EventTimeReason,

@@ -117,6 +117,13 @@ describe('errors', () => {
     ['a card number as account', { ...busWire, account: '4111-1111-1111-1111' }, [
       [['account'], 'looks like a payment card number; send the wallet account token, never card data'],
     ]],
+    ['a card number as printed on the card, in groups of four', { ...busWire, account: '4111 1111 1111 1111' }, [
+      [['account'], 'looks like a payment card number; send the wallet account token, never card data'],
+    ]],
+    ['a 15-digit Amex number in its printed groups', { ...busWire, account: '3782 822463 10005' }, [
+      [['account'], 'looks like a payment card number; send the wallet account token, never card data'],
+    ]],
+    ['digits in groups of four that fail the Luhn check', { ...busWire, account: '4111 1111 1111 1112' }, [[['account'], 'must be printable ASCII without spaces']]],
     ['eventTime without offset', { ...busWire, eventTime: '2026-03-02T09:02:11' }, [
       [['eventTime'], 'must end with an offset, Z or ±hh:mm, as in 2026-03-02T08:15:30.250+08:00'],
     ]],

@@ -66,15 +66,19 @@ const operatorId = identifier('The transit operator that sells the ride and issu
 const account = requiredString()
   .min(1, { error: `must be 1..${accountLengthMax} characters`, abort: true })
   .max(accountLengthMax, { error: `must be 1..${accountLengthMax} characters`, abort: true })
-  .regex(accountPattern, { error: 'must be printable ASCII without spaces', abort: true })
-  .refine((value) => !looksLikeCardNumber(value), {
+  // Before the alphabet: a card number as printed on the card (4111 1111 1111 1111) is
+  // refused for what it is, so the integrator learns the device sends card data, not that
+  // it should drop the spaces. Spaces are never in a valid token, so nothing else changes.
+  .refine((value) => !looksLikeCardNumber(value.includes(' ') ? value.replaceAll(' ', '-') : value), {
     error: 'looks like a payment card number; send the wallet account token, never card data',
+    abort: true,
   })
+  .regex(accountPattern, { error: 'must be printable ASCII without spaces' })
   .meta({
     description:
       'The passenger\'s wallet account token, as read from the wallet app (QR code or NFC): opaque, ' +
       `1..${accountLengthMax} printable ASCII characters (0x21..0x7e, no spaces). Never a payment card number: ` +
-      'a token holding 13..19 digits, alone or in groups joined by - or ., that start with a major card network\'s ' +
+      'a token holding 13..19 digits, alone or in groups joined by - or . (or spaces, as printed on a card), that start with a major card network\'s ' +
       'prefix (Visa, Mastercard, American Express, UnionPay, Discover, JCB, Diners Club), have a length it issues ' +
       'and pass the Luhn check is refused, so that card data never enters the ledger.',
     examples: ['wa_7Hq2xK9p'],

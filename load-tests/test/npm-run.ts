@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 
-export async function npmRun(args: readonly string[], timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function npmRun(args: readonly string[], timeoutMs = 300_000, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npm', ['run', '--silent', ...args], { cwd: repoRoot, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run('npm', ['run', '--silent', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

@@ -239,7 +239,9 @@ async function run(options: Options, dir: string, system: ChaosSystem): Promise<
     await sleep(1_000 + random(3_000));
     const brokerKill = victim === 'broker' && brokerRestarts++ % 2 === 1;
     const label = victim === 'broker' ? `broker (${brokerKill ? 'SIGKILL' : 'SIGTERM'})` : victim;
-    const { downMs } = await system.killAndRestart(victim, brokerKill);
+    const { downMs } = await system.killAndRestart(victim, brokerKill).catch((error: Error) => {
+      throw new Error(`cycle ${i + 1}: ${label} did not start again: ${error.message}`);
+    });
     kills[label] = (kills[label] ?? 0) + 1;
     const figures = load.figures();
     console.log(`chaos: cycle ${i + 1}/${options.cycles} ${elapsed()}: ${victim === 'broker' ? 'restarted' : 'SIGKILLed'} ${label}, back in ${(downMs / 1000).toFixed(1)} s; ` +

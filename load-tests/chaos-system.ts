@@ -37,6 +37,8 @@ export class ChaosSystem {
   readonly unexpectedExits: string[] = [];
   readonly #specs = new Map<Victim, ServiceSpec>();
   readonly #running = new Map<Victim, Child>();
+  /** Starts under way: stop() waits for them, so that no service started meanwhile outlives the run. */
+  readonly #starting = new Set<Promise<void>>();
   #stopping = false;
 
   private constructor(options: ChaosSystemOptions, ports: readonly number[]) {
@@ -125,6 +127,16 @@ export class ChaosSystem {
   }
 
   async #startService(name: Victim): Promise<void> {
+    const starting = this.#launch(name);
+    this.#starting.add(starting);
+    try {
+      await starting;
+    } finally {
+      this.#starting.delete(starting);
+    }
+  }
+
+  async #launch(name: Victim): Promise<void> {
     const spec = this.#specs.get(name)!;
     const child = await startChild(spec.entry, spec.env, spec.readyMsg, { timeoutMs: 120_000 });
     this.#running.set(name, child);
@@ -149,6 +161,7 @@ export class ChaosSystem {
   /** Stops the services in the order taps flow (each drains what it holds), then the broker. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    await Promise.allSettled([...this.#starting]);
     for (const stage of [['ingest'], this.services().filter((name) => name.startsWith('batcher-')), ['invoice-audit']]) {
       await Promise.all(stage.map((name) => this.#running.get(name as Victim)?.stop()));
     }

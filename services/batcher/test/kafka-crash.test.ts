@@ -21,8 +21,8 @@ import { chainEntryBytes, checkLedger } from './ledger-check.js';
 const brokers = inject('kafkaBrokers').split(',');
 const runId = `${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
 const dir = mkdtempSync(path.join(tmpdir(), 'batcher-crash-'));
-const tapCount = Number(process.env.CRASH_TAPS ?? 50_000);
-const kills = Number(process.env.CRASH_KILLS ?? 20);
+const tapCount = Number(process.env.CRASH_TAPS ?? 20_000);
+const kills = Number(process.env.CRASH_KILLS ?? 8);
 
 afterAll(() => {
   killAllBatchers();

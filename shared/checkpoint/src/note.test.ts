@@ -98,7 +98,8 @@ describe('the PeterNeumann example', () => {
     expect([...codes.keys()].sort()).toEqual(['invalid_signature', 'malformed_note', 'unverified_note']);
   });
 
-  test('every single-byte change to any other value fails to open (node:crypto for speed)', () => {
+  // About 40,000 verifications: a second alone, several when CI runs the integration files beside it.
+  test('every single-byte change to any other value fails to open (node:crypto for speed)', { timeout: 60_000 }, () => {
     const bytes = utf8Encode(peterNote);
     let opened = 0;
     for (let i = 0; i < bytes.length; i++) {

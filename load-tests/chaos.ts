@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
 import { decodeEntry } from '@fareledger/codecs';
-import { mulberry32, tapKey } from '@fareledger/domain';
+import { seededIntegers, tapKey } from '@fareledger/domain';
 import { loadSzmNetwork } from '@fareledger/domain/node-data';
 import { LedgerReader } from '@fareledger/ledger';
 import { kafkaEndOffsets, readKafkaTaps } from '@fareledger/tap-log';
@@ -66,12 +66,6 @@ function parseOptions(argv: readonly string[]): Options {
     seed: values.seed === undefined ? Date.now() % 2 ** 31 : positiveIntArg(command, values.seed, '--seed'),
     batchers, kafkaPort,
   };
-}
-
-/** A seeded integer in [0, n): the same victims and moments for the same --seed. */
-function seededRandom(seed: number): (n: number) => number {
-  const next = mulberry32(seed);
-  return (n) => Math.floor(next() * n);
 }
 
 /** Victims in rounds: each round every victim once, in a shuffled order. */
@@ -232,7 +226,7 @@ async function run(options: Options, dir: string, system: ChaosSystem): Promise<
   const watcher = new CheckpointWatcher(system.invoicesUrl, logName, keys);
   watcher.start(500);
   await sleep(2_000);
-  const random = seededRandom(options.seed);
+  const random = seededIntegers(options.seed);
   const kills: Record<string, number> = {};
   let brokerRestarts = 0;
   for (const [i, victim] of victimOrder(system.victims(), options.cycles, random).entries()) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
-import { mulberry32 } from '@fareledger/domain';
+import { seededIntegers } from '@fareledger/domain';
 import Database from 'better-sqlite3';
 import { auditLedgerFile, type LedgerAudit } from '../services/invoice-audit/src/audit-verify.js';
 import { keysOf, UsageError } from '../services/invoice-audit/src/cli-keys.js';
@@ -154,12 +154,6 @@ function storedColumnOrder(db: Database.Database, table: string): string[] {
   return [...columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk), ...columns.filter((c) => c.pk === 0)].map((c) => c.name);
 }
 
-/** A seeded integer in [0, n): the same choices for the same --seed. */
-function seededRandom(seed: number): (n: number) => number {
-  const next = mulberry32(seed);
-  return (n) => Math.floor(next() * n);
-}
-
 function verdict(audit: LedgerAudit): string | null {
   if (audit.ok) return null;
   if (audit.damaged !== null) return audit.damaged.startsWith('SQLite integrity check') ? 'sqlite integrity' : 'unreadable';
@@ -212,7 +206,7 @@ async function main(): Promise<number> {
       `verified untouched in ${Date.now() - startedMs} ms; seed ${options.seed}`);
     const spots = spotsOf(copy, pristine);
     const kinds = [...new Set(spots.map((spot) => spot.kind))];
-    const random = seededRandom(options.seed);
+    const random = seededIntegers(options.seed);
     const flips: Flip[] = [];
     for (let i = 0; i < options.flips; i += 1) {
       // Kinds in turn, so that small tables get their share; then a value of that kind, then a byte of it.

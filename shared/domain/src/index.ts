@@ -29,7 +29,7 @@ export * as examples from './examples.js';
 export * from './limits.js';
 export { formatFen, isFen, sumFen } from './money.js';
 export { isMode, isTapKind, type Mode, modes, type TapKind, tapKindAllowed, tapKinds } from './mode.js';
-export { mulberry32 } from './seeded-random.js';
+export { mulberry32, seededIntegers } from './seeded-random.js';
 export { type BusTap, type MetroTap, parseTap, type Tap, type TapFieldValues, type TaxiTap, tapKey, tapOfFields } from './tap.js';
 export {
   type BusTrip,

@@ -12,3 +12,9 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/** Integers in [0, n) from mulberry32(seed): the seeded choices of a fault test or a workload. */
+export function seededIntegers(seed: number): (n: number) => number {
+  const next = mulberry32(seed);
+  return (n) => Math.floor(next() * n);
+}

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { VerifierKey } from '@fareledger/checkpoint';
 import type { ChainVerification } from '@fareledger/ledger';
 import { auditLedgerFile, type LedgerAudit } from './audit-verify.js';
-import { keysOf, UsageError } from './cli-keys.js';
+import { keysOf, optionsOrExit, UsageError } from './cli-keys.js';
 
 const usage = `usage: fareledger-audit-verify <ledger.db> --key <verifier key | file of keys> [--key ...] [--json]
 
@@ -67,18 +67,8 @@ function report(path: string, audit: LedgerAudit): string {
 }
 
 function main(argv: readonly string[]): number {
-  let options: CliOptions | 'help';
-  try {
-    options = parseCli(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`fareledger-audit-verify: ${error.message}\n\n${usage}`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const options = optionsOrExit('fareledger-audit-verify', usage, () => parseCli(argv));
+  if (typeof options === 'number') return options;
   const audit = auditLedgerFile(options.path, options.keys);
   process.stdout.write(options.json ? `${JSON.stringify(audit)}\n` : `${report(options.path, audit)}\n`);
   return audit.ok ? 0 : 1;

@@ -2,10 +2,28 @@ import { readFileSync } from 'node:fs';
 import { CheckpointError, parseVerifierKey, type VerifierKey } from '@fareledger/checkpoint';
 
 // What the offline CLIs (fareledger-verify, fareledger-audit-verify) share: their usage
-// error, reading a named file or standard input, and the --key option.
+// error and how it is reported, reading a named file or standard input, and the --key option.
 
 /** A bad command line: the CLI prints the message and its usage, and exits 2. */
 export class UsageError extends Error {}
+
+/**
+ * The command line parsed by `parse`, or the exit status when there is nothing to run:
+ * 0 after printing the usage for --help, 2 after printing a usage error and the usage.
+ */
+export function optionsOrExit<T>(command: string, usage: string, parse: () => T | 'help'): T | 0 | 2 {
+  let options: T | 'help';
+  try {
+    options = parse();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${command}: ${error.message}\n\n${usage}`);
+    return 2;
+  }
+  if (options !== 'help') return options;
+  process.stdout.write(usage);
+  return 0;
+}
 
 export function readText(path: string, what: string): string {
   try {

@@ -9,7 +9,7 @@ import { ed25519Node } from '@fareledger/checkpoint/node-ed25519';
 import { formatFen } from '@fareledger/domain';
 import { nodeHasher } from '@fareledger/merkle/node-hasher';
 import { InvoiceInvalidError, type InvoiceVerification, verifyInvoice } from '@fareledger/invoice';
-import { keysOf, readText, UsageError } from './cli-keys.js';
+import { keysOf, optionsOrExit, readText, UsageError } from './cli-keys.js';
 
 const usage = `usage: fareledger-verify <invoice.json | -> --key <verifier key | file of keys> [--key ...] [--since <checkpoint file>] [--log <log name>] [--json]
 
@@ -63,18 +63,8 @@ function report(result: InvoiceVerification): string {
 }
 
 function main(argv: readonly string[]): number {
-  let options: CliOptions | 'help';
-  try {
-    options = parseCli(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`fareledger-verify: ${error.message}\n\n${usage}`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const options = optionsOrExit('fareledger-verify', usage, () => parseCli(argv));
+  if (typeof options === 'number') return options;
   let document: unknown;
   try {
     document = JSON.parse(options.document);

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { formatVerifierKey, verifierKeyOf } from '@fareledger/checkpoint';
 import { otherSigner } from '@fareledger/invoice/test-log';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { blocks, chain, TestLedger, tempDir, verifier } from './fixture.js';
 
 // fareledger-audit-verify as an auditor runs it: a process, a ledger file, exit codes.
@@ -22,16 +21,7 @@ beforeAll(() => {
   ledger.close();
 });
 
-const run = promisify(execFile);
-async function auditVerify(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', cli, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const auditVerify = (...args: string[]) => runCli(cli, args);
 
 function copyWith(name: string, sql: string): string {
   const path = join(dir, name);

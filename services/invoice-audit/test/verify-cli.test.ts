@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { formatVerifierKey, verifierKeyOf } from '@fareledger/checkpoint';
 import { metroInvoice, otherSigner, testVerifier } from '@fareledger/invoice/test-log';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 
 // fareledger-verify as a user runs it: a process, files, exit codes.
 
@@ -13,16 +12,7 @@ const cli = new URL('../src/verify-cli.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'verify-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = promisify(execFile);
-async function verify(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', cli, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const verify = (...args: string[]) => runCli(cli, args);
 
 function file(name: string, content: string): string {
   const path = join(dir, name);
